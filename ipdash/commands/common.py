@@ -1,0 +1,29 @@
+"""Options and helpers shared by commands."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from ipdash.i18n import t
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def add_db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db", metavar="URL", default=None, help="数据库 URL（默认 IPDASH_DATABASE_URL 或 ./ipdash.db）"
+    )
+
+
+def month_period(value: str) -> str:
+    """argparse type for ``YYYY-MM``."""
+    if not _PERIOD.match(value):
+        raise argparse.ArgumentTypeError(t("cli.bad_period", value=value))
+    return value
+
+
+def open_engine_for(args: argparse.Namespace):  # noqa: ANN201 - sqlalchemy Engine
+    from store.db import open_engine
+
+    return open_engine(getattr(args, "db", None))

@@ -1,0 +1,33 @@
+"""Every user-visible string lives in ``ipdash/i18n/<language>/``; code asks for it by key.
+
+``t("etl.not_a_number", value="abc")`` formats the template of the active language. Adding a
+language is adding a folder with the same keys (a test checks that every key used exists).
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from ipdash.settings import get_settings
+
+_AREAS = ("common", "etl", "indicators", "dashboard", "export")
+
+
+@lru_cache(maxsize=4)
+def messages(language: str | None = None) -> dict[str, str]:
+    language = language or get_settings().language
+    merged: dict[str, str] = {}
+    for area in _AREAS:
+        module = importlib.import_module(f"ipdash.i18n.{language}.{area}")
+        for key, text in module.MESSAGES.items():
+            if key in merged:
+                raise KeyError(f"duplicate message key {key!r} in {language}.{area}")
+            merged[key] = text
+    return merged
+
+
+def t(key: str, /, **fields: object) -> str:
+    """The text for ``key`` in the active language, with ``fields`` filled in."""
+    template = messages()[key]
+    return template.format(**fields) if fields else template

@@ -1,0 +1,3 @@
+"""User-visible text of the dashboard layer."""
+
+MESSAGES: dict[str, str] = {}

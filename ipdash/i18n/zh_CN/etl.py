@@ -1,0 +1,3 @@
+"""User-visible text of the etl layer."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,3 @@
+"""User-visible text of the export layer."""
+
+MESSAGES: dict[str, str] = {}

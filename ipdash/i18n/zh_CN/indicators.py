@@ -1,0 +1,3 @@
+"""User-visible text of the indicators layer."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,142 @@
+"""The store's tables, in SQLModel's family style (``XBase`` → ``X(table=True)`` → ``XRead``).
+
+History is append-only: an accepted file is a ``Submission``; each unit and period it carries
+becomes a ``Revision`` holding ``MeasureValue`` rows. Exactly one revision per unit and period is
+current (``is_current``). Restoring an old revision writes a new revision copying it, so the
+revision current at any past moment can be found from ``created_at`` alone (exports ``--as-of``).
+Schema changes go through Alembic migrations in ``store/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC. SQLModel's UTCDateTime columns keep it aware on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC)
+
+
+# --- catalogue mirrors (synced from ipdash.catalogue so foreign keys hold) ---------------------
+
+
+class UnitBase(SQLModel):
+    code: str = Field(primary_key=True, max_length=40)
+    admin_code: str = Field(default="", max_length=12)
+    name_zh: str = Field(max_length=60)
+    short_zh: str = Field(max_length=20)
+    name_en: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    region: str = Field(index=True, max_length=40)
+
+
+class Unit(UnitBase, table=True):
+    __tablename__ = "unit"
+
+
+class MeasureBase(SQLModel):
+    code: str = Field(primary_key=True, max_length=60)
+    name_zh: str = Field(max_length=120)
+    name_en: str = Field(max_length=160)
+    category: str = Field(max_length=40)
+    kind: str = Field(max_length=10)
+    unit: str = Field(max_length=10)
+    dtype: str = Field(max_length=10)
+    max: float | None = None
+
+
+class Measure(MeasureBase, table=True):
+    __tablename__ = "measure"
+
+
+# --- submissions and revisions ------------------------------------------------------------------
+
+
+class SubmissionBase(SQLModel):
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(index=True, max_length=64)
+    submitted_by: str = Field(max_length=80)
+    submitted_at: datetime = Field(default_factory=utcnow, index=True)
+    layout: str = Field(max_length=2)  # "A" district return, "B" ledger, "R" a restore
+    status: str = Field(default="accepted", max_length=12)
+    as_unit: str | None = Field(default=None, max_length=40)
+    size_bytes: int = 0
+    warnings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Submission(SubmissionBase, table=True):
+    __tablename__ = "submission"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SubmissionRead(SubmissionBase):
+    id: int
+
+
+class SubmissionFile(SQLModel, table=True):
+    """The accepted file itself, kept so it can be downloaded again."""
+
+    __tablename__ = "submission_file"
+    submission_id: int = Field(foreign_key="submission.id", primary_key=True)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RevisionBase(SQLModel):
+    unit_code: str = Field(foreign_key="unit.code", max_length=40)
+    period: str = Field(max_length=7)  # YYYY-MM, or YYYY for annual measures
+    revision_no: int
+    content_sha: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=80)
+    is_current: bool = True
+    restored_from: int | None = None  # revision_no this one copies, for restores
+
+
+class Revision(RevisionBase, table=True):
+    __tablename__ = "revision"
+    __table_args__ = (
+        UniqueConstraint("unit_code", "period", "revision_no", name="uq_revision_unit_period_no"),
+        Index("ix_revision_current", "is_current", "period"),
+        Index("ix_revision_unit_period", "unit_code", "period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+
+
+class RevisionRead(RevisionBase):
+    id: int
+    submission_id: int
+
+
+class MeasureValue(SQLModel, table=True):
+    __tablename__ = "measure_value"
+    revision_id: int = Field(foreign_key="revision.id", primary_key=True)
+    measure_code: str = Field(foreign_key="measure.code", primary_key=True, max_length=60)
+    value: float
+    blank: bool = False  # the cell was empty (or —, 无) and read as 0
+
+
+# --- city-maintained tables ---------------------------------------------------------------------
+
+
+class UnitTarget(SQLModel, table=True):
+    """A target set per unit and year (scheme method ``target`` with ``unit_target``)."""
+
+    __tablename__ = "unit_target"
+    unit_code: str = Field(foreign_key="unit.code", primary_key=True, max_length=40)
+    year: int = Field(primary_key=True)
+    indicator: str = Field(primary_key=True, max_length=60)
+    target: float
+
+
+class PeriodLock(SQLModel, table=True):
+    """A period locked for assessment refuses uploads until unlocked."""
+
+    __tablename__ = "period_lock"
+    period: str = Field(primary_key=True, max_length=7)
+    locked_at: datetime = Field(default_factory=utcnow)
+    locked_by: str = Field(max_length=80)

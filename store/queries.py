@@ -1,0 +1,96 @@
+"""Read side of the store: DataFrames in the shape the indicator engine takes.
+
+``current_values`` → columns ``unit, period, measure, value`` (float), the values of each unit and
+period's current revision (or the revision current at ``as_of``). ``arrivals`` → ``unit, period,
+first_received_at`` (aware UTC), the arrival of each unit and period's first accepted revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from store.models import MeasureValue, Revision, Submission, Unit, UnitTarget
+
+VALUE_COLUMNS = ["unit", "period", "measure", "value"]
+
+
+def _current_revision_ids(as_of: datetime | None):  # noqa: ANN202 - a SQL subquery
+    """Ids of the current revisions, or of those current at ``as_of``."""
+    if as_of is None:
+        return select(Revision.id).where(Revision.is_current)  # type: ignore[arg-type]
+    latest = (
+        select(Revision.unit_code, Revision.period, func.max(Revision.revision_no).label("no"))
+        .where(Revision.created_at <= as_of)
+        .group_by(Revision.unit_code, Revision.period)
+        .subquery()
+    )
+    return select(Revision.id).join(
+        latest,
+        and_(
+            Revision.unit_code == latest.c.unit_code,
+            Revision.period == latest.c.period,
+            Revision.revision_no == latest.c.no,
+        ),
+    )
+
+
+def current_values(
+    *,
+    session: Session,
+    region: str | None = None,
+    periods: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
+    stmt = (
+        select(Revision.unit_code, Revision.period, MeasureValue.measure_code, MeasureValue.value)
+        .join(MeasureValue, MeasureValue.revision_id == Revision.id)
+        .where(Revision.id.in_(_current_revision_ids(as_of)))  # type: ignore[union-attr]
+    )
+    if region:
+        stmt = stmt.join(Unit, Unit.code == Revision.unit_code).where(Unit.region == region)
+    if periods is not None:
+        stmt = stmt.where(Revision.period.in_(list(periods)))  # type: ignore[attr-defined]
+    if units is not None:
+        stmt = stmt.where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
+    rows = session.connection().execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=VALUE_COLUMNS)
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def arrivals(*, session: Session, region: str | None = None) -> pd.DataFrame:
+    """When each unit's return for each period first arrived (its first accepted revision)."""
+    stmt = (
+        select(Revision.unit_code, Revision.period, func.min(Submission.submitted_at))
+        .join(Submission, Submission.id == Revision.submission_id)
+        .group_by(Revision.unit_code, Revision.period)
+    )
+    if region:
+        stmt = stmt.join(Unit, Unit.code == Revision.unit_code).where(Unit.region == region)
+    rows = session.connection().execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["unit", "period", "first_received_at"])
+    frame["first_received_at"] = pd.to_datetime(frame["first_received_at"], utc=True)
+    return frame
+
+
+def unit_targets(*, session: Session, region: str | None = None) -> pd.DataFrame:
+    stmt = select(UnitTarget.unit_code, UnitTarget.year, UnitTarget.indicator, UnitTarget.target)
+    if region:
+        stmt = stmt.join(Unit, Unit.code == UnitTarget.unit_code).where(Unit.region == region)
+    rows = session.connection().execute(stmt).all()
+    frame = pd.DataFrame(rows, columns=["unit", "year", "indicator", "target"])
+    frame["target"] = frame["target"].astype(float)
+    return frame
+
+
+def latest_submission_time(*, session: Session, as_of: datetime | None = None) -> datetime | None:
+    stmt = select(func.max(Submission.submitted_at))
+    if as_of is not None:
+        stmt = stmt.where(Submission.submitted_at <= as_of)
+    return session.connection().execute(stmt).scalar()

@@ -1,0 +1,80 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), each test run on its own database.
+
+PostgreSQL: ``IPDASH_TEST_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
+is the server to use; each test that asks for it gets a database of its own, created and dropped
+around it, so runs never meet. Where no server answers, those tests are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+PG_ADMIN_URL = os.environ.get("IPDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+_pg_reason: str | None = None
+
+
+def _pg_unreachable() -> str | None:
+    """None when PostgreSQL answers, else why not (checked once per run)."""
+    global _pg_reason
+    if _pg_reason is None:
+        try:
+            eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+            with eng.connect() as conn:
+                conn.execute(text("select 1"))
+            eng.dispose()
+            _pg_reason = ""
+        except Exception as exc:  # any failure to connect means: skip with the reason
+            _pg_reason = f"PostgreSQL at {PG_ADMIN_URL} not reachable: {exc.__class__.__name__}: {exc}"[:300]
+    return _pg_reason or None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    reason = _pg_unreachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"ipdash_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ipdash.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs twice: on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ipdash.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database, migrated to head (through Alembic, as the CLI does)."""
+    from store.db import open_engine
+
+    eng = open_engine(db_url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
