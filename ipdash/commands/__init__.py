@@ -7,4 +7,6 @@ A command's handler takes the parsed ``argparse.Namespace`` and returns the exit
 # Order is the order of ``ipdash --help``.
 COMMAND_MODULES = [
     "ipdash.commands.db",
+    "ipdash.commands.etl",
+    "ipdash.commands.sample",
 ]

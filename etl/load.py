@@ -1,0 +1,231 @@
+"""Loading files into the store: read → validate (file rules, locks, cross-period checks) → save.
+
+``check_file`` does everything but write (the upload page's preview uses it); ``load_file`` also
+saves, in the caller's session, and the caller commits once per file; ``load_paths`` is the
+batch entry point of ``ipdash load``: each file in its own transaction, so a bad file writes
+nothing and never stops the others.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from etl.checks import cross_period_warnings
+from etl.readers import read_file
+from etl.records import Issue, ParsedFile, Reason
+from ipdash.catalogue import Catalogue, default_catalogue
+from ipdash.i18n import t
+from store import queries, repo
+
+log = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+ReceivedAt = datetime | Callable[[ParsedFile], datetime | None] | None
+
+
+@dataclass
+class LoadResult:
+    file: str
+    status: str  # accepted | unchanged | rejected
+    units: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    submission_id: int | None = None
+    new_revisions: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        return ",".join(self.units)
+
+    def to_dict(self) -> dict[str, Any]:
+        keep = ("sheet", "cell", "measure", "value", "message", "reason", "unit", "period")
+        return {
+            "file": self.file,
+            "status": self.status,
+            "unit": self.unit,
+            "periods": self.periods,
+            "errors": [{k: v for k, v in e.to_dict().items() if k in keep} for e in self.errors],
+            "warnings": [{k: v for k, v in w.to_dict().items() if k in keep} for w in self.warnings],
+            "revisions": [{"unit": u, "period": p, "revision": n} for u, p, n in self.new_revisions],
+        }
+
+
+def _history_for(parsed: ParsedFile, *, session: Session) -> pd.DataFrame:
+    """Stored current values the cross-period checks need: the same units, the file's years,
+    and the month before the earliest month."""
+    months = sorted(p for p in parsed.periods if len(p) == 7)
+    if not months:
+        return pd.DataFrame(columns=queries.VALUE_COLUMNS)
+    y, m = map(int, months[0].split("-"))
+    before = f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+    wanted = {before}
+    for year in {p[:4] for p in months}:
+        wanted.update(f"{year}-{mm:02d}" for mm in range(1, 13))
+    return queries.current_values(session=session, periods=sorted(wanted), units=parsed.units)
+
+
+def _lock_errors(parsed: ParsedFile, *, session: Session) -> list[Issue]:
+    locks = repo.locked_periods(session=session, periods=parsed.periods)
+    return [
+        Issue(
+            severity="error",
+            reason=Reason.PERIOD_LOCKED,
+            message=t("load.period_locked", file=parsed.file, period=p, by=lock.locked_by),
+            file=parsed.file,
+            period=p,
+        )
+        for p, lock in sorted(locks.items())
+    ]
+
+
+def check_file(
+    source: str | Path | bytes,
+    *,
+    session: Session,
+    file_name: str | None = None,
+    as_unit: str | None = None,
+    catalogue: Catalogue | None = None,
+    region: str | None = None,
+) -> ParsedFile:
+    """Read and validate without writing; ``parsed.errors`` empty means it would be accepted."""
+    cat = catalogue or default_catalogue()
+    parsed = read_file(source, file_name=file_name, catalogue=cat, region=region, as_unit=as_unit)
+    if parsed.errors:
+        return parsed
+    parsed.errors.extend(_lock_errors(parsed, session=session))
+    if not parsed.errors:
+        parsed.warnings.extend(
+            cross_period_warnings(parsed, _history_for(parsed, session=session), catalogue=cat)
+        )
+    return parsed
+
+
+def load_file(
+    source: str | Path | bytes,
+    *,
+    session: Session,
+    file_name: str | None = None,
+    submitted_by: str | None = None,
+    as_unit: str | None = None,
+    received_at: ReceivedAt = None,
+    catalogue: Catalogue | None = None,
+    region: str | None = None,
+) -> LoadResult:
+    """Check and, when there is no error, save in ``session`` (the caller commits)."""
+    name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.xlsx")
+    parsed = check_file(
+        source, session=session, file_name=name, as_unit=as_unit, catalogue=catalogue, region=region
+    )
+    result = LoadResult(
+        file=name,
+        status="rejected",
+        units=parsed.units,
+        periods=parsed.periods,
+        errors=parsed.errors,
+        warnings=parsed.warnings,
+    )
+    if parsed.errors:
+        return result
+    content = source if isinstance(source, bytes) else Path(source).read_bytes()
+    when = received_at(parsed) if callable(received_at) else received_at
+    outcome = repo.save_submission(
+        session=session,
+        records=[repo.RecordToSave(r.unit, r.period, r.values, r.blanks) for r in parsed.records],
+        file_name=name,
+        sha256=parsed.sha256,
+        layout=parsed.layout or "A",
+        submitted_by=submitted_by or default_user(),
+        submitted_at=when,
+        as_unit=as_unit,
+        warnings=[w.to_dict() for w in parsed.warnings],
+        content=content,
+    )
+    result.status = outcome.status
+    result.submission_id = outcome.submission_id
+    result.new_revisions = outcome.new_revisions
+    return result
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): record that honestly
+        return "unknown"
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders searched recursively for Excel files (sorted, Office lock files skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith("~$")
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def load_paths(
+    paths: Iterable[Path],
+    *,
+    engine: Engine,
+    submitted_by: str | None = None,
+    as_unit: str | None = None,
+    received_at: ReceivedAt = None,
+    catalogue: Catalogue | None = None,
+    region: str | None = None,
+) -> Iterator[LoadResult]:
+    """Load each file in its own transaction; yields one result per file, in order."""
+    cat = catalogue or default_catalogue()
+    for path in paths:
+        with Session(engine) as session:
+            if not path.exists():
+                yield _rejected(path.name, t("load.file_not_found", file=str(path)))
+                continue
+            try:
+                result = load_file(
+                    path,
+                    session=session,
+                    submitted_by=submitted_by,
+                    as_unit=as_unit,
+                    received_at=received_at,
+                    catalogue=cat,
+                    region=region,
+                )
+            except Exception as exc:  # a fault of ours or the database's: report, keep going, write nothing
+                session.rollback()
+                log.exception("loading %s failed", path)
+                yield _rejected(
+                    path.name, t("load.internal_error", file=path.name, error=exc.__class__.__name__)
+                )
+                continue
+            if result.status == "accepted":
+                session.commit()
+            else:
+                session.rollback()
+            yield result
+
+
+def _rejected(name: str, message: str) -> LoadResult:
+    return LoadResult(
+        file=name,
+        status="rejected",
+        errors=[Issue(severity="error", reason=Reason.UNREADABLE, message=message, file=name)],
+    )

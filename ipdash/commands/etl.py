@@ -1,0 +1,195 @@
+"""``ipdash load | template | history | restore | export-raw``: files in and out of the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ipdash.catalogue import default_catalogue
+from ipdash.commands.common import add_db_option, month_period, open_engine_for
+from ipdash.i18n import t
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("load", help="载入区级月报或全市汇总台账（文件或文件夹）")
+    add_db_option(p)
+    p.add_argument("--as-unit", metavar="CODE", help="以该单位身份上传：文件属于其他单位时拒收")
+    p.add_argument("--by", metavar="NAME", help="报送人（默认当前系统用户）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(handler=_load)
+
+    p = sub.add_parser("template", help="生成某单位某月的空白月报模板")
+    p.add_argument("--unit", required=True, metavar="CODE")
+    p.add_argument("--period", required=True, type=month_period, metavar="YYYY-MM")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    p.set_defaults(handler=_template)
+
+    p = sub.add_parser("history", help="列出某单位某月的修订记录")
+    add_db_option(p)
+    p.add_argument("--unit", required=True, metavar="CODE")
+    p.add_argument("--period", required=True, metavar="YYYY-MM")
+    p.set_defaults(handler=_history)
+
+    p = sub.add_parser("restore", help="将某单位某月恢复为指定修订版本")
+    add_db_option(p)
+    p.add_argument("--unit", required=True, metavar="CODE")
+    p.add_argument("--period", required=True, metavar="YYYY-MM")
+    p.add_argument("--revision", required=True, type=int, metavar="N")
+    p.add_argument("--by", metavar="NAME")
+    p.set_defaults(handler=_restore)
+
+    p = sub.add_parser("export-raw", help="按全市汇总台账格式导出某年的当前数据")
+    add_db_option(p)
+    p.add_argument("--year", required=True, type=int, metavar="YYYY")
+    p.add_argument("--region", default=None)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    p.set_defaults(handler=_export_raw)
+
+
+def _unit_or_exit(code: str) -> str | None:
+    unit = default_catalogue().units.get(code)
+    if unit is None:
+        print(t("cli.error", message=t("cli.unknown_unit", value=code)), file=sys.stderr)
+        return None
+    return unit.code
+
+
+def _load(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from etl.load import expand_paths, load_paths
+
+    if args.as_unit and _unit_or_exit(args.as_unit) is None:
+        return 2
+    engine = open_engine_for(args)
+    files = expand_paths(args.paths)
+    show_bar = not args.json and sys.stderr.isatty() and len(files) > 1
+    results = []
+    counts = {"accepted": 0, "unchanged": 0, "rejected": 0}
+    bar = tqdm(total=len(files), desc=t("load.progress"), unit="file", disable=not show_bar, file=sys.stderr)
+    for result in load_paths(files, engine=engine, submitted_by=args.by, as_unit=args.as_unit):
+        counts[result.status] += 1
+        bar.update(1)
+        if args.json:
+            results.append(result.to_dict())
+            continue
+        line = t(
+            "load.line",
+            status=t(f"status.{result.status}"),
+            file=result.file,
+            unit=result.unit or "—",
+            periods=",".join(result.periods) or "—",
+            n_errors=len(result.errors),
+            n_warnings=len(result.warnings),
+        )
+        bar.write(line) if show_bar else print(line)
+        for issue in result.errors:
+            (bar.write if show_bar else print)(f"    {issue.message}")
+    bar.close()
+    if args.json:
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(t("load.summary", n=len(files), **counts))
+    return 1 if counts["rejected"] else 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from etl.writers import write_return
+
+    code = _unit_or_exit(args.unit)
+    if code is None:
+        return 2
+    cat = default_catalogue()
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_return(out, unit=cat.units[code], period=args.period, catalogue=cat)
+    print(t("template.written", unit=cat.units[code].name_zh, period=args.period, path=out))
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from store.repo import list_revisions
+
+    if _unit_or_exit(args.unit) is None:
+        return 2
+    with Session(open_engine_for(args)) as session:
+        revs = list_revisions(session=session, unit=args.unit, period=args.period)
+    if not revs:
+        print(t("history.none", unit=args.unit, period=args.period))
+        return 0
+    print(t("history.header", unit=args.unit, period=args.period))
+    for r in revs:
+        restored = t("history.restored", no=r["restored_from"]) if r["restored_from"] else ""
+        print(
+            t(
+                "history.row",
+                mark="*" if r["is_current"] else " ",
+                no=r["revision_no"],
+                at=r["created_at"].strftime("%Y-%m-%d %H:%M:%S UTC"),
+                by=r["created_by"],
+                file=r["file_name"],
+                restored=restored,
+                n_warnings=len(r["warnings"]),
+            )
+        )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from etl.load import default_user
+    from store.repo import list_revisions, restore_revision
+
+    if _unit_or_exit(args.unit) is None:
+        return 2
+    with Session(open_engine_for(args)) as session:
+        outcome = restore_revision(
+            session=session,
+            unit=args.unit,
+            period=args.period,
+            revision_no=args.revision,
+            by=args.by or default_user(),
+        )
+        if outcome is None:
+            print(
+                t(
+                    "cli.error",
+                    message=t("restore.missing", unit=args.unit, period=args.period, no=args.revision),
+                )
+            )
+            return 1
+        if outcome.status == "unchanged":
+            print(t("restore.unchanged", unit=args.unit, period=args.period, no=args.revision))
+            return 0
+        session.commit()
+        new_no = list_revisions(session=session, unit=args.unit, period=args.period)[-1]["revision_no"]
+    print(t("restore.done", unit=args.unit, period=args.period, no=args.revision, new_no=new_no))
+    return 0
+
+
+def _export_raw(args: argparse.Namespace) -> int:
+    from etl.writers import write_ledger
+    from sqlmodel import Session
+
+    from ipdash.settings import get_settings
+    from store.queries import current_values
+
+    cat = default_catalogue()
+    region = args.region or get_settings().region
+    periods = [f"{args.year:04d}-{m:02d}" for m in range(1, 13)] + [f"{args.year:04d}"]
+    with Session(open_engine_for(args)) as session:
+        values = current_values(session=session, region=region, periods=periods)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_ledger(out, values, catalogue=cat, units=cat.units_of(region))
+    n_sheets = values["period"].nunique()
+    n_rows = values[["unit", "period"]].drop_duplicates().shape[0]
+    print(t("export_raw.written", year=args.year, sheets=n_sheets, rows=n_rows, path=out))
+    return 0

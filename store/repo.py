@@ -1,0 +1,293 @@
+"""Write side of the store: submissions, revisions, restores, locks and targets.
+
+Functions take ``*, session`` and never commit: the caller commits once per file, so a file is
+all or nothing. The revision rules (DOMAIN.md "Submissions and revisions"):
+- an accepted file is a ``Submission``; each unit and period in it whose content differs from
+  the current revision becomes a new ``Revision`` and current;
+- content identical to the current revision adds nothing; a file all of whose unit-periods are
+  identical is ``unchanged`` and writes nothing at all;
+- restoring revision N writes a new revision copying N (history stays append-only, and the
+  revision current at any moment is the highest ``revision_no`` created by then).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
+
+from store.models import (
+    MeasureValue,
+    PeriodLock,
+    Revision,
+    Submission,
+    SubmissionFile,
+    UnitTarget,
+    utcnow,
+)
+
+
+def content_sha(values: Mapping[str, float]) -> str:
+    """A fingerprint of one unit-period's values, independent of order and of int/float form."""
+    text = ";".join(f"{k}={float(values[k])!r}" for k in sorted(values))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class RecordToSave:
+    unit: str
+    period: str
+    values: Mapping[str, float]
+    blanks: Iterable[str] = ()
+
+
+@dataclass
+class SaveOutcome:
+    status: str  # "accepted" | "unchanged"
+    submission_id: int | None = None
+    new_revisions: list[tuple[str, str, int]] = field(default_factory=list)  # unit, period, no
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _current_by_pair(
+    session: Session, pairs: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """(unit, period) → (revision id, max revision_no, current content sha) for stored pairs."""
+    if not pairs:
+        return {}
+    units = sorted({u for u, _ in pairs})
+    periods = sorted({p for _, p in pairs})
+    stmt = (
+        select(
+            Revision.unit_code,
+            Revision.period,
+            Revision.id,
+            Revision.revision_no,
+            Revision.content_sha,
+            Revision.is_current,
+        )
+        .where(Revision.unit_code.in_(units))  # type: ignore[attr-defined]
+        .where(Revision.period.in_(periods))  # type: ignore[attr-defined]
+    )
+    out: dict[tuple[str, str], tuple[int, int, str]] = {}
+    max_no: dict[tuple[str, str], int] = {}
+    for unit, period, rid, no, sha, current in session.connection().execute(stmt):
+        key = (unit, period)
+        if key not in pairs:
+            continue
+        max_no[key] = max(max_no.get(key, 0), no)
+        if current:
+            out[key] = (rid, 0, sha)
+    return {k: (rid, max_no[k], sha) for k, (rid, _, sha) in out.items()}
+
+
+def save_submission(
+    *,
+    session: Session,
+    records: Sequence[RecordToSave],
+    file_name: str,
+    sha256: str,
+    layout: str,
+    submitted_by: str,
+    submitted_at: datetime | None = None,
+    as_unit: str | None = None,
+    warnings: list[dict[str, Any]] | None = None,
+    content: bytes | None = None,
+    restored_from: int | None = None,
+) -> SaveOutcome:
+    """Store an accepted file's records under the revision rules. Does not commit."""
+    at = submitted_at or utcnow()
+    pairs = {(r.unit, r.period) for r in records}
+    stored = _current_by_pair(session, pairs)
+    changed: list[tuple[RecordToSave, str, int]] = []
+    outcome = SaveOutcome(status="unchanged")
+    superseded: list[int] = []
+    for rec in records:
+        sha = content_sha(rec.values)
+        key = (rec.unit, rec.period)
+        if key in stored and stored[key][2] == sha:
+            outcome.unchanged.append(key)
+            continue
+        next_no = stored[key][1] + 1 if key in stored else 1
+        if key in stored:
+            superseded.append(stored[key][0])
+        changed.append((rec, sha, next_no))
+    if not changed:
+        return outcome
+
+    sub = Submission(
+        file_name=file_name,
+        sha256=sha256,
+        submitted_by=submitted_by,
+        submitted_at=at,
+        layout=layout,
+        status="accepted",
+        as_unit=as_unit,
+        size_bytes=len(content) if content is not None else 0,
+        warnings=warnings or [],
+    )
+    session.add(sub)
+    session.flush()
+    assert sub.id is not None
+    if content is not None:
+        session.add(SubmissionFile(submission_id=sub.id, content=content))
+    conn = session.connection()
+    if superseded:
+        conn.execute(update(Revision).where(Revision.id.in_(superseded)).values(is_current=False))  # type: ignore[union-attr]
+    rev_rows = [
+        {
+            "submission_id": sub.id,
+            "unit_code": rec.unit,
+            "period": rec.period,
+            "revision_no": no,
+            "content_sha": sha,
+            "created_at": at,
+            "created_by": submitted_by,
+            "is_current": True,
+            "restored_from": restored_from,
+        }
+        for rec, sha, no in changed
+    ]
+    ids = (
+        conn.execute(
+            insert(Revision).returning(Revision.id, sort_by_parameter_order=True),
+            rev_rows,  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
+    value_rows = []
+    for rid, (rec, _sha, _no) in zip(ids, changed, strict=True):
+        blanks = set(rec.blanks)
+        value_rows.extend(
+            {"revision_id": rid, "measure_code": m, "value": float(v), "blank": m in blanks}
+            for m, v in rec.values.items()
+        )
+    if value_rows:
+        conn.execute(insert(MeasureValue), value_rows)
+    outcome.status = "accepted"
+    outcome.submission_id = sub.id
+    outcome.new_revisions = [(rec.unit, rec.period, no) for rec, _sha, no in changed]
+    return outcome
+
+
+# --- history and restore -------------------------------------------------------------------------
+
+
+def list_revisions(*, session: Session, unit: str, period: str) -> list[dict[str, Any]]:
+    """Every revision of one unit and period, oldest first, with its submission."""
+    stmt = (
+        select(Revision, Submission)
+        .join(Submission, Submission.id == Revision.submission_id)
+        .where(Revision.unit_code == unit, Revision.period == period)
+        .order_by(Revision.revision_no)  # type: ignore[arg-type]
+    )
+    out = []
+    for rev, sub in session.exec(stmt).all():  # type: ignore[call-overload]
+        out.append(
+            {
+                "revision_no": rev.revision_no,
+                "is_current": rev.is_current,
+                "created_at": rev.created_at,
+                "created_by": rev.created_by,
+                "file_name": sub.file_name,
+                "sha256": sub.sha256,
+                "submission_id": sub.id,
+                "restored_from": rev.restored_from,
+                "warnings": [
+                    w for w in sub.warnings if w.get("unit") in ("", unit) and w.get("period") in ("", period)
+                ],
+            }
+        )
+    return out
+
+
+def revision_values(*, session: Session, unit: str, period: str, revision_no: int) -> dict[str, float] | None:
+    rev = session.exec(
+        select(Revision).where(
+            Revision.unit_code == unit, Revision.period == period, Revision.revision_no == revision_no
+        )
+    ).first()
+    if rev is None:
+        return None
+    rows = session.connection().execute(
+        select(MeasureValue.measure_code, MeasureValue.value).where(MeasureValue.revision_id == rev.id)
+    )
+    return {m: float(v) for m, v in rows}
+
+
+def restore_revision(
+    *, session: Session, unit: str, period: str, revision_no: int, by: str
+) -> SaveOutcome | None:
+    """Make revision ``revision_no`` current again by writing a new revision that copies it.
+
+    None when no such revision exists; ``unchanged`` when it is already the current content.
+    """
+    values = revision_values(session=session, unit=unit, period=period, revision_no=revision_no)
+    if values is None:
+        return None
+    return save_submission(
+        session=session,
+        records=[RecordToSave(unit, period, values)],
+        file_name=f"restore:{unit}:{period}:r{revision_no}",
+        sha256=content_sha(values),
+        layout="R",
+        submitted_by=by,
+        restored_from=revision_no,
+    )
+
+
+# --- locks and targets -----------------------------------------------------------------------------
+
+
+def locked_periods(*, session: Session, periods: Iterable[str] | None = None) -> dict[str, PeriodLock]:
+    stmt = select(PeriodLock)
+    if periods is not None:
+        stmt = stmt.where(PeriodLock.period.in_(list(periods)))  # type: ignore[attr-defined]
+    return {lock.period: lock for lock in session.exec(stmt).all()}
+
+
+def lock_period(*, session: Session, period: str, by: str) -> bool:
+    """Lock ``period`` for assessment; False when it was locked already."""
+    if session.get(PeriodLock, period) is not None:
+        return False
+    session.add(PeriodLock(period=period, locked_by=by))
+    return True
+
+
+def unlock_period(*, session: Session, period: str) -> bool:
+    lock = session.get(PeriodLock, period)
+    if lock is None:
+        return False
+    session.delete(lock)
+    return True
+
+
+def replace_targets(*, session: Session, targets: pd.DataFrame) -> int:
+    """Upsert per-unit targets (columns unit, year, indicator, target)."""
+    n = 0
+    for row in targets.itertuples(index=False):
+        key = (row.unit, int(row.year), row.indicator)
+        existing = session.get(UnitTarget, key)
+        if existing is None:
+            session.add(
+                UnitTarget(
+                    unit_code=row.unit, year=int(row.year), indicator=row.indicator, target=float(row.target)
+                )
+            )
+        else:
+            existing.target = float(row.target)
+        n += 1
+    return n
+
+
+def data_version(*, session: Session) -> tuple[int, int]:
+    """A cheap token that changes whenever values change: (max revision id, revision count)."""
+    row = session.connection().execute(select(func.max(Revision.id), func.count(Revision.id))).one()
+    return int(row[0] or 0), int(row[1] or 0)
