@@ -28,6 +28,7 @@ class Reason(StrEnum):
     PERIOD_MALFORMED = "period_malformed"
     PERIOD_FUTURE = "period_future"
     PERIOD_LOCKED = "period_locked"
+    PERIOD_DUPLICATE = "period_duplicate"  # two ledger sheets for the same period
     MEASURE_MISSING = "measure_missing"
     MEASURE_DUPLICATE = "measure_duplicate"
     UNIT_DUPLICATE = "unit_duplicate"

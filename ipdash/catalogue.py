@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 DATA_DIR = Path(__file__).with_name("catalogue_data")
 
@@ -147,17 +147,21 @@ class Catalogue:
     units: dict[str, Unit] = field(default_factory=dict)
     measures: dict[str, Measure] = field(default_factory=dict)
     indicators: dict[str, Indicator] = field(default_factory=dict)
+    # label → entry lookups, built on first use and dropped when something is registered
+    _indexes: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- registration: built-ins go through the same door as anything added later
     def register_unit(self, unit: Unit) -> None:
         if unit.code in self.units:
             raise ValueError(f"unit {unit.code} registered twice")
         self.units[unit.code] = unit
+        self._indexes.clear()
 
     def register_measure(self, measure: Measure) -> None:
         if measure.code in self.measures:
             raise ValueError(f"measure {measure.code} registered twice")
         self.measures[measure.code] = measure
+        self._indexes.clear()
 
     def register_indicator(self, indicator: Indicator) -> None:
         if indicator.code in self.indicators:
@@ -185,20 +189,27 @@ class Catalogue:
         return self._measure_index().get(normalise_label(label).lower())
 
     def _measure_index(self) -> dict[str, Measure]:
-        index: dict[str, Measure] = {}
-        for m in self.measures.values():
-            index[normalise_label(m.code).lower()] = m
-            index[normalise_label(m.name_zh).lower()] = m
+        index = self._indexes.get("measure")
+        if index is None:
+            index = {}
+            for m in self.measures.values():
+                index[normalise_label(m.code).lower()] = m
+                index[normalise_label(m.name_zh).lower()] = m
+            self._indexes["measure"] = index
         return index
 
     def unit_index(self, region: str | None = None) -> dict[str, Unit]:
         """Normalised alias (code, admin code, names) → unit."""
-        index: dict[str, Unit] = {}
-        for u in self.units.values():
-            if region and u.region != region:
-                continue
-            for alias in u.aliases:
-                index[normalise_label(alias).lower()] = u
+        key = f"unit:{region or ''}"
+        index = self._indexes.get(key)
+        if index is None:
+            index = {}
+            for u in self.units.values():
+                if region and u.region != region:
+                    continue
+                for alias in u.aliases:
+                    index[normalise_label(alias).lower()] = u
+            self._indexes[key] = index
         return index
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 
 from ipdash.commands import COMMAND_MODULES
@@ -25,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # never a traceback to a user; IPDASH_DEBUG=1 shows it
+        if os.environ.get("IPDASH_DEBUG"):
+            raise
+        logging.getLogger("ipdash").debug("command failed", exc_info=True)
+        print(t("cli.error", message=t("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}")), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -120,15 +120,28 @@ def generate_values(
     adj_pending = np.zeros((n_u, n_t), dtype=np.int64)
     enf_closed = np.zeros((n_u, n_t), dtype=np.int64)
     enf_pending = np.zeros((n_u, n_t), dtype=np.int64)
-    prev_adj = rng.poisson(2 * _CITY_MONTHLY["adjudication_accepted"] * share[:, 0])
-    prev_enf = rng.poisson(1.5 * _CITY_MONTHLY["enforcement_filed"] * share[:, 0])
+    prev_adj = 3 + rng.poisson(2 * _CITY_MONTHLY["adjudication_accepted"] * share[:, 0])
+    prev_enf = 3 + rng.poisson(1.5 * _CITY_MONTHLY["enforcement_filed"] * share[:, 0])
+
+    def settle(prev: np.ndarray, opened: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Close a binomial share of what is open, keeping the pending stock within ±40 % of last
+        month's (real backlogs move slowly; the validator warns above 50 %)."""
+        open_now = prev + opened
+        closed = rng.binomial(open_now, p)
+        lo = np.maximum(0, open_now - np.floor(prev * 1.4)).astype(np.int64)
+        hi = np.maximum(lo, open_now - np.ceil(prev * 0.6)).astype(np.int64)
+        closed = np.clip(closed, lo, hi)
+        return closed, open_now - closed
+
     for t in range(n_t):
-        open_adj = prev_adj + out["adjudication_accepted"][:, t]
-        adj_closed[:, t] = rng.binomial(open_adj, close_p[:, 0])
-        adj_pending[:, t] = prev_adj = open_adj - adj_closed[:, t]
-        open_enf = prev_enf + out["enforcement_filed"][:, t]
-        enf_closed[:, t] = rng.binomial(open_enf, enf_close_p[:, 0])
-        enf_pending[:, t] = prev_enf = open_enf - enf_closed[:, t]
+        adj_closed[:, t], adj_pending[:, t] = settle(
+            prev_adj, out["adjudication_accepted"][:, t], close_p[:, 0]
+        )
+        prev_adj = adj_pending[:, t]
+        enf_closed[:, t], enf_pending[:, t] = settle(
+            prev_enf, out["enforcement_filed"][:, t], enf_close_p[:, 0]
+        )
+        prev_enf = enf_pending[:, t]
     out["adjudication_closed"], out["adjudication_pending"] = adj_closed, adj_pending
     out["enforcement_closed"], out["enforcement_pending"] = enf_closed, enf_pending
     closed = adj_closed + enf_closed
@@ -146,9 +159,9 @@ def generate_values(
     out["trainees"] = out["training_sessions"] * rng.integers(30, 90, (n_u, n_t))
 
     # Stocks that only grow: aid workstations (24 city-wide by early 2023), standardized markets.
-    start_ws = np.maximum(1, np.rint(share[:, 0] * 18)).astype(np.int64)
+    start_ws = np.maximum(2, np.rint(share[:, 0] * 18)).astype(np.int64)
     out["aid_workstations"] = start_ws[:, None] + np.cumsum(rng.random((n_u, n_t)) < 0.03, axis=1)
-    start_mk = np.maximum(0, np.rint(share[:, 0] * 40)).astype(np.int64)
+    start_mk = np.maximum(2, np.rint(share[:, 0] * 40)).astype(np.int64)
     out["standardized_markets"] = start_mk[:, None] + np.cumsum(rng.random((n_u, n_t)) < 0.04, axis=1)
 
     unit_idx, month_idx = np.meshgrid(np.arange(n_u), np.arange(n_t), indexing="ij")

@@ -7,6 +7,7 @@ A command's handler takes the parsed ``argparse.Namespace`` and returns the exit
 # Order is the order of ``ipdash --help``.
 COMMAND_MODULES = [
     "ipdash.commands.db",
+    "ipdash.commands.indicators",
     "ipdash.commands.etl",
     "ipdash.commands.sample",
 ]

@@ -1,0 +1,264 @@
+"""Gatekeeping before a workbook is parsed: size, container type, encryption, zip bombs.
+
+Everything here looks only at the file's bytes and container directories: nothing is
+decompressed and no workbook is opened, so a hostile or broken upload is refused in
+milliseconds with a message the sender can act on.
+
+- .xlsx / .xlsm are zip files holding ``xl/workbook.xml`` (``.xlsb``: ``xl/workbook.bin``);
+- .xls is an OLE2 compound file holding a ``Workbook`` (or BIFF5 ``Book``) stream;
+- a password-protected .xlsx is an OLE2 file holding ``EncryptionInfo`` + ``EncryptedPackage``;
+  a password-protected .xls carries a FILEPASS record (found by msoffcrypto-tool).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from etl.issues import error, size_text
+from etl.records import Issue, Reason
+from ipdash.i18n import t
+from ipdash.settings import get_settings
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+Container = Literal["xlsx", "xlsb", "xls", ""]
+
+# calamine materialises a sheet as a dense grid between its first and last cell: a file with
+# one cell in A1 and one in XFD1048576 asks for 17 billion cells and aborts the process. No
+# return or ledger comes near this many cells per sheet.
+MAX_SHEET_CELLS = 2_000_000
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+@dataclass
+class Gate:
+    """What the gate found: the bytes (when readable) and the container kind, or the issues."""
+
+    data: bytes = b""
+    container: Container = ""
+    issues: list[Issue] = field(default_factory=list)
+    stat_size: int = 0  # size on disk when the file was refused without reading it
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def size(self) -> int:
+        return len(self.data) or self.stat_size
+
+
+def load_source(source: str | Path | bytes, *, file_name: str) -> Gate:
+    """Read the bytes of an upload, refusing an oversized file before reading it all."""
+    limit = get_settings().max_file_bytes
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                return Gate(stat_size=size, issues=[_too_large(file_name, size, limit)])
+            with path.open("rb") as fh:
+                # Read one byte past the limit: a file growing after stat() is still caught.
+                data = fh.read(limit + 1)
+        except OSError as exc:
+            return Gate(
+                issues=[
+                    error(
+                        Reason.UNREADABLE,
+                        "etl.unreadable",
+                        file=file_name,
+                        detail=exc.strerror or exc.__class__.__name__,
+                    )
+                ]
+            )
+    if len(data) > limit:
+        return Gate(data=data, issues=[_too_large(file_name, len(data), limit)])
+    return check_bytes(data, file_name=file_name)
+
+
+def check_bytes(data: bytes, *, file_name: str) -> Gate:
+    """Container checks on bytes already in memory (size has been checked)."""
+    if data[:4] in ZIP_MAGIC:
+        return _check_zip(data, file_name)
+    if data[:8] == OLE_MAGIC:
+        return _check_ole(data, file_name)
+    return Gate(
+        data=data,
+        issues=[error(Reason.NOT_EXCEL, "etl.not_excel", file=file_name, detected=_sniff(data))],
+    )
+
+
+def _too_large(file_name: str, size: int, limit: int) -> Issue:
+    return error(
+        Reason.TOO_LARGE,
+        "etl.too_large",
+        file=file_name,
+        value=str(size),
+        size=size_text(size),
+        limit=size_text(limit),
+    )
+
+
+def _check_zip(data: bytes, file_name: str) -> Gate:
+    try:
+        # Opening a ZipFile reads only the central directory; nothing is inflated here.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        return Gate(
+            data=data,
+            issues=[error(Reason.UNREADABLE, "etl.unreadable", file=file_name, detail=_detail(exc))],
+        )
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" in names:
+        container: Container = "xlsx"
+    elif "xl/workbook.bin" in names:
+        container = "xlsb"
+    else:
+        detected = _zip_kind(names)
+        return Gate(
+            data=data,
+            issues=[error(Reason.NOT_EXCEL, "etl.not_excel", file=file_name, detected=detected)],
+        )
+    expanded = sum(info.file_size for info in infos)
+    limit = get_settings().max_expanded_bytes
+    if expanded > limit:
+        return Gate(
+            data=data,
+            issues=[
+                error(
+                    Reason.TOO_EXPANDED,
+                    "etl.too_expanded",
+                    file=file_name,
+                    value=str(expanded),
+                    size=size_text(expanded),
+                    limit=size_text(limit),
+                )
+            ],
+        )
+    if container == "xlsx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in infos:
+                    if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                        rows, cols = sheet_extent(archive.read(info))
+                        if rows * cols > MAX_SHEET_CELLS:
+                            return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            return Gate(
+                data=data,
+                issues=[error(Reason.UNREADABLE, "etl.unreadable", file=file_name, detail=_detail(exc))],
+            )
+    return Gate(data=data, container=container)
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) of the dense grid spanning every cell reference of a sheet part."""
+    min_row = min_col = 1 << 30
+    max_row = max_col = -1
+    for match in _CELL_REF.finditer(xml):
+        col = 0
+        for ch in match.group(1):
+            col = col * 26 + ch - 64
+        row = int(match.group(2))
+        min_row, max_row = min(min_row, row), max(max_row, row)
+        min_col, max_col = min(min_col, col), max(max_col, col)
+    if max_row < 0:
+        return 0, 0
+    # calamine keeps rows/columns from A1 when asked not to trim, so count from 1.
+    return max_row, max_col
+
+
+def check_grid_size(rows: int, cols: int, *, file_name: str) -> Issue | None:
+    """The same limit for .xls/.xlsb sheets, checked on calamine's dimensions before to_python."""
+    if rows * cols > MAX_SHEET_CELLS:
+        return _sheet_too_big(file_name, rows, cols)
+    return None
+
+
+def _sheet_too_big(file_name: str, rows: int, cols: int) -> Issue:
+    return error(
+        Reason.TOO_EXPANDED,
+        "etl.sheet_too_big",
+        file=file_name,
+        rows=rows,
+        cols=cols,
+        limit=f"{MAX_SHEET_CELLS:,}",
+    )
+
+
+def _zip_kind(names: set[str]) -> str:
+    """A short guess of what a zip that is not a workbook is, for the message."""
+    if "word/document.xml" in names:
+        return t("etl.kind.docx")
+    if "ppt/presentation.xml" in names:
+        return t("etl.kind.pptx")
+    if "content.xml" in names and "mimetype" in names:
+        return t("etl.kind.opendocument")
+    return t("etl.kind.zip")
+
+
+def _check_ole(data: bytes, file_name: str) -> Gate:
+    import olefile  # a dependency of msoffcrypto-tool; imported here to keep .xlsx reads lean
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
+    except Exception as exc:  # olefile raises bare OSError/IndexError/etc. on damaged files
+        return Gate(
+            data=data,
+            issues=[error(Reason.UNREADABLE, "etl.unreadable", file=file_name, detail=_detail(exc))],
+        )
+    lowered = {s.lower() for s in streams}
+    if "encryptioninfo" in lowered and "encryptedpackage" in lowered:
+        return Gate(data=data, issues=[error(Reason.ENCRYPTED, "etl.encrypted", file=file_name)])
+    if "workbook" not in lowered and "book" not in lowered:
+        detected = t("etl.kind.doc") if "worddocument" in lowered else t("etl.kind.ole")
+        return Gate(
+            data=data,
+            issues=[error(Reason.NOT_EXCEL, "etl.not_excel", file=file_name, detected=detected)],
+        )
+    if _xls_encrypted(data):
+        return Gate(data=data, issues=[error(Reason.ENCRYPTED, "etl.encrypted", file=file_name)])
+    return Gate(data=data, container="xls")
+
+
+def _xls_encrypted(data: bytes) -> bool:
+    """A .xls with an opening password carries a FILEPASS record; msoffcrypto-tool finds it."""
+    try:
+        import msoffcrypto
+
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
+    except Exception:  # a damaged BIFF stream: let the reader report it as unreadable
+        return False
+
+
+def _sniff(data: bytes) -> str:
+    """What the bytes look like, so the sender knows what they actually uploaded."""
+    head = data[:1024].lstrip()
+    if not data:
+        return t("etl.kind.empty")
+    if head.startswith(b"%PDF"):
+        return t("etl.kind.pdf")
+    if head[:5].lower() in (b"<html", b"<!doc") or head.startswith(b"<?xml"):
+        return t("etl.kind.html")
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return t("etl.kind.image")
+    if head.startswith(b"Rar!") or head.startswith(b"7z\xbc\xaf"):
+        return t("etl.kind.archive")
+    if b"\x00" not in head:
+        return t("etl.kind.text")
+    return t("etl.kind.unknown")
+
+
+def _detail(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text}"[:200] if text else exc.__class__.__name__

@@ -1,0 +1,193 @@
+"""The application layer: the one place that reads the store and runs the indicator engine.
+
+The CLI, the dashboard and the exports call these functions; they never query the store and call
+``indicators/`` themselves, so every screen and file shows the same figures.
+
+Cache: results are kept in-process (LRU, ``CACHE_SIZE`` entries, thread-safe) under a key made of
+the database URL, a cheap data-version token (count and max id of ``revision`` plus count and sum
+of ``unit_target``: any accepted upload, restore or target change alters it), the arguments, the
+settings the engine reads and — when no ``as_of`` is given — today's date in the settings' time
+zone (returns become due at local midnight, which changes ``timeliness_rate``). A dashboard
+callback repeating a query therefore costs one tiny SQL query. Callers get a copy and may modify
+it. ``clear_cache()`` empties it (tests, or after editing data outside the application).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from indicators.engine import compute_indicators
+from indicators.scoring import Scheme, ScoreResult, default_scheme, score_units
+from indicators.windows import Window, periods_needed
+from ipdash.catalogue import Catalogue, default_catalogue
+from ipdash.i18n import t
+from ipdash.settings import get_settings
+from store import queries
+from store.models import Revision, UnitTarget
+
+CACHE_SIZE = 64
+
+_cache: OrderedDict[tuple, Any] = OrderedDict()
+_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _cached(key: tuple, compute: Callable[[], T], copy: Callable[[T], T]) -> T:
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return copy(_cache[key])
+    result = compute()
+    with _lock:
+        _cache[key] = result
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return copy(result)
+
+
+def data_version(*, session: Session) -> tuple:
+    """A token that changes whenever revisions or unit targets change."""
+    conn = session.connection()
+    revisions = conn.execute(select(func.count(Revision.id), func.max(Revision.id))).one()  # type: ignore[arg-type]
+    targets = conn.execute(select(func.count(), func.sum(UnitTarget.target)).select_from(UnitTarget)).one()
+    return (*revisions, *targets)
+
+
+def _database_key(session: Session) -> str:
+    bind = session.get_bind()
+    return bind.url.render_as_string(hide_password=True)  # type: ignore[union-attr]
+
+
+def region_units(region: str, catalogue: Catalogue | None = None) -> list[str]:
+    """Unit codes of ``region`` in catalogue order; ValueError for an unknown region."""
+    cat = catalogue or default_catalogue()
+    units = [u.code for u in cat.units_of(region)]
+    if not units:
+        raise ValueError(t("cli.unknown_region", value=region))
+    return units
+
+
+def _as_of_utc(as_of: datetime | None) -> datetime | None:
+    if as_of is None:
+        return None
+    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+
+
+def _common_key(session: Session, region: str, period: str, window: str, as_of: datetime | None) -> tuple:
+    settings = get_settings()
+    today = None if as_of is not None else pd.Timestamp.now(tz=settings.timezone).date().isoformat()
+    return (
+        _database_key(session),
+        data_version(session=session),
+        region,
+        period,
+        window,
+        as_of.isoformat() if as_of else None,
+        today,
+        settings.due_day,
+        settings.timezone,
+        settings.small_denominator,
+    )
+
+
+def indicator_table(
+    *,
+    session: Session,
+    region: str,
+    period: str,
+    window: Window = "ytd",
+    as_of: datetime | None = None,
+    catalogue: Catalogue | None = None,
+    indicators: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every indicator for every unit of ``region`` plus the ``city`` row (engine output columns).
+
+    Reads exactly the months (and years) the current, 同比 and 环比 windows need, as current now or
+    at ``as_of`` (then arrivals after ``as_of`` are ignored and "now" is ``as_of``).
+    """
+    cat = catalogue or default_catalogue()
+    as_of = _as_of_utc(as_of)
+    key = (
+        "indicators",
+        *_common_key(session, region, period, window, as_of),
+        id(cat) if catalogue is not None else None,
+        tuple(indicators) if indicators is not None else None,
+    )
+
+    def compute() -> pd.DataFrame:
+        settings = get_settings()
+        units = region_units(region, cat)
+        values = queries.current_values(
+            session=session, region=region, periods=periods_needed(period, window), as_of=as_of
+        )
+        arrivals = queries.arrivals(session=session, region=region)
+        if as_of is not None:
+            arrivals = arrivals[arrivals["first_received_at"] <= pd.Timestamp(as_of)]
+        return compute_indicators(
+            values,
+            catalogue=cat,
+            units=units,
+            period=period,
+            window=window,
+            arrivals=arrivals,
+            due_day=settings.due_day,
+            tz=settings.timezone,
+            small_denominator=settings.small_denominator,
+            indicators=indicators,
+            now=as_of or datetime.now(UTC),
+        )
+
+    return _cached(key, compute, lambda frame: frame.copy())
+
+
+def score_table(
+    *,
+    session: Session,
+    region: str,
+    period: str,
+    window: Window = "ytd",
+    scheme: Scheme | None = None,
+    as_of: datetime | None = None,
+    catalogue: Catalogue | None = None,
+) -> ScoreResult:
+    """The composite score and rank of every unit of ``region`` under ``scheme`` (default: shipped)."""
+    cat = catalogue or default_catalogue()
+    scheme = scheme or default_scheme(cat)
+    as_of = _as_of_utc(as_of)
+    key = (
+        "score",
+        *_common_key(session, region, period, window, as_of),
+        id(cat) if catalogue is not None else None,
+        scheme,
+    )
+
+    def compute() -> ScoreResult:
+        frame = indicator_table(
+            session=session, region=region, period=period, window=window, as_of=as_of, catalogue=catalogue
+        )
+        targets = queries.unit_targets(session=session, region=region)
+        return score_units(frame, scheme, targets=targets, year=int(period[:4]))
+
+    def copy(result: ScoreResult) -> ScoreResult:
+        return ScoreResult(result.composite.copy(), result.detail.copy(), result.scheme)
+
+    return _cached(key, compute, copy)
+
+
+def data_cutoff(*, session: Session, as_of: datetime | None = None) -> datetime | None:
+    """The latest submission an output is based on (exports name it beside the scheme)."""
+    return queries.latest_submission_time(session=session, as_of=as_of)
