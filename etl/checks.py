@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -60,8 +61,12 @@ _YTD_RULES = (
 )
 
 
-def cross_period_warnings(parsed: ParsedFile, history: pd.DataFrame, *, catalogue: Catalogue) -> list[Issue]:
-    """Warnings for the file's monthly records, judged with ``history`` (unit, period, measure, value)."""
+History: TypeAlias = pd.DataFrame | Mapping[tuple[str, str], Mapping[str, float]]
+
+
+def cross_period_warnings(parsed: ParsedFile, history: History, *, catalogue: Catalogue) -> list[Issue]:
+    """Warnings for the file's monthly records, judged with ``history``: a DataFrame (unit, period,
+    measure, value) or, from a batch loader's cache, a mapping (unit, period) → {measure: value}."""
     known = _combine(parsed, history)
     own = sorted({(r.unit, r.period) for r in parsed.records if len(r.period) == 7})
     cells = {(r.unit, r.period): r.cells for r in parsed.records}
@@ -160,11 +165,13 @@ def cross_period_warnings(parsed: ParsedFile, history: pd.DataFrame, *, catalogu
     return issues
 
 
-def _combine(parsed: ParsedFile, history: pd.DataFrame) -> dict[tuple[str, str], dict[str, float]]:
+def _combine(parsed: ParsedFile, history: History) -> dict[tuple[str, str], dict[str, float]]:
     """(unit, period) → {measure: value}; the file's records replace stored unit-months whole."""
     own = {(r.unit, r.period) for r in parsed.records}
     known: dict[tuple[str, str], dict[str, float]] = {}
-    if history is not None and not history.empty:
+    if isinstance(history, Mapping):
+        known = {key: dict(vals) for key, vals in history.items() if key not in own}
+    elif history is not None and not history.empty:
         frame = history.loc[:, ["unit", "period", "measure", "value"]].dropna(subset=["value"])
         for unit, period, measure, value in frame.itertuples(index=False, name=None):
             key = (str(unit), str(period))

@@ -44,6 +44,8 @@ class LoadResult:
     warnings: list[Issue] = field(default_factory=list)
     submission_id: int | None = None
     new_revisions: list[tuple[str, str, int]] = field(default_factory=list)
+    outcome: repo.SaveOutcome | None = field(default=None, repr=False)
+    parsed: ParsedFile | None = field(default=None, repr=False)
 
     @property
     def unit(self) -> str:
@@ -90,6 +92,67 @@ def _lock_errors(parsed: ParsedFile, *, session: Session) -> list[Issue]:
     ]
 
 
+class StoreCache:
+    """What a batch of loads knows of the store: current values and revision numbers per unit
+    and month, fetched once per unit and year and kept up to date as files are committed.
+
+    ``ipdash load`` of a folder asks the database once per unit-year instead of several times per
+    file (see bench/bench_load.py). It assumes no one else writes the same unit-months during the
+    batch; if someone does, the unique revision number makes that file fail cleanly (reported,
+    nothing written) and the cache is dropped.
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], dict[str, float]] = {}
+        self.revisions: dict[tuple[str, str], tuple[int, int, str]] = {}
+        self._years: set[tuple[str, str]] = set()
+
+    def ensure(self, units: Iterable[str], years: Iterable[str], *, session: Session) -> None:
+        missing = sorted({(u, y) for u in units for y in years} - self._years)
+        if not missing:
+            return
+        periods = sorted({f"{y}-{m:02d}" for _, y in missing for m in range(1, 13)} | {y for _, y in missing})
+        state = repo.stored_state(session=session, units=sorted({u for u, _ in missing}), periods=periods)
+        for key, (rid, no, sha, vals) in state.items():
+            if (key[0], key[1][:4]) in missing:
+                self.revisions[key] = (rid, no, sha)
+                self.values[key] = vals
+        self._years.update(missing)
+
+    def history_for(self, parsed: ParsedFile, *, session: Session) -> dict[tuple[str, str], dict[str, float]]:
+        years = _years_needed(parsed)
+        units = set(parsed.units)
+        self.ensure(units, years, session=session)
+        return {k: v for k, v in self.values.items() if k[0] in units and k[1][:4] in years}
+
+    def current_for(
+        self, parsed: ParsedFile, *, session: Session
+    ) -> dict[tuple[str, str], tuple[int, int, str]]:
+        self.ensure(parsed.units, {p[:4] for p in parsed.periods}, session=session)
+        keys = {(r.unit, r.period) for r in parsed.records}
+        return {k: self.revisions[k] for k in keys if k in self.revisions}
+
+    def committed(self, parsed: ParsedFile, outcome: repo.SaveOutcome) -> None:
+        by_key = {(r.unit, r.period): r for r in parsed.records}
+        for (unit, period, no), rid, sha in zip(
+            outcome.new_revisions, outcome.revision_ids, outcome.content_shas, strict=True
+        ):
+            self.revisions[(unit, period)] = (rid, no, sha)
+            self.values[(unit, period)] = dict(by_key[(unit, period)].values)
+
+    def clear(self) -> None:
+        self.values.clear()
+        self.revisions.clear()
+        self._years.clear()
+
+
+def _years_needed(parsed: ParsedFile) -> set[str]:
+    """The file's years, and the year before when it holds a January (whose previous month is December)."""
+    years = {p[:4] for p in parsed.periods}
+    years |= {str(int(p[:4]) - 1) for p in parsed.periods if p.endswith("-01")}
+    return years
+
+
 def check_file(
     source: str | Path | bytes,
     *,
@@ -98,6 +161,7 @@ def check_file(
     as_unit: str | None = None,
     catalogue: Catalogue | None = None,
     region: str | None = None,
+    cache: StoreCache | None = None,
 ) -> ParsedFile:
     """Read and validate without writing; ``parsed.errors`` empty means it would be accepted."""
     cat = catalogue or default_catalogue()
@@ -106,9 +170,12 @@ def check_file(
         return parsed
     parsed.errors.extend(_lock_errors(parsed, session=session))
     if not parsed.errors:
-        parsed.warnings.extend(
-            cross_period_warnings(parsed, _history_for(parsed, session=session), catalogue=cat)
-        )
+        history: pd.DataFrame | dict[tuple[str, str], dict[str, float]]
+        if cache is not None:
+            history = cache.history_for(parsed, session=session)
+        else:
+            history = _history_for(parsed, session=session)
+        parsed.warnings.extend(cross_period_warnings(parsed, history, catalogue=cat))
     return parsed
 
 
@@ -122,11 +189,18 @@ def load_file(
     received_at: ReceivedAt = None,
     catalogue: Catalogue | None = None,
     region: str | None = None,
+    cache: StoreCache | None = None,
 ) -> LoadResult:
     """Check and, when there is no error, save in ``session`` (the caller commits)."""
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.xlsx")
     parsed = check_file(
-        source, session=session, file_name=name, as_unit=as_unit, catalogue=catalogue, region=region
+        source,
+        session=session,
+        file_name=name,
+        as_unit=as_unit,
+        catalogue=catalogue,
+        region=region,
+        cache=cache,
     )
     result = LoadResult(
         file=name,
@@ -151,10 +225,13 @@ def load_file(
         as_unit=as_unit,
         warnings=[w.to_dict() for w in parsed.warnings],
         content=content,
+        current=cache.current_for(parsed, session=session) if cache is not None else None,
     )
     result.status = outcome.status
     result.submission_id = outcome.submission_id
     result.new_revisions = outcome.new_revisions
+    result.outcome = outcome
+    result.parsed = parsed
     return result
 
 
@@ -194,6 +271,7 @@ def load_paths(
 ) -> Iterator[LoadResult]:
     """Load each file in its own transaction; yields one result per file, in order."""
     cat = catalogue or default_catalogue()
+    cache = StoreCache()
     for path in paths:
         with Session(engine) as session:
             if not path.exists():
@@ -208,18 +286,22 @@ def load_paths(
                     received_at=received_at,
                     catalogue=cat,
                     region=region,
+                    cache=cache,
                 )
+                if result.status == "accepted":
+                    session.commit()
+                    assert result.outcome is not None and result.parsed is not None
+                    cache.committed(result.parsed, result.outcome)
+                else:
+                    session.rollback()
             except Exception as exc:  # a fault of ours or the database's: report, keep going, write nothing
                 session.rollback()
+                cache.clear()
                 log.exception("loading %s failed", path)
                 yield _rejected(
                     path.name, t("load.internal_error", file=path.name, error=exc.__class__.__name__)
                 )
                 continue
-            if result.status == "accepted":
-                session.commit()
-            else:
-                session.rollback()
             yield result
 
 

@@ -162,17 +162,19 @@ def _check_zip(data: bytes, file_name: str) -> Gate:
 
 def sheet_extent(xml: bytes) -> tuple[int, int]:
     """(rows, columns) of the dense grid spanning every cell reference of a sheet part."""
-    min_row = min_col = 1 << 30
-    max_row = max_col = -1
-    for match in _CELL_REF.finditer(xml):
-        col = 0
-        for ch in match.group(1):
-            col = col * 26 + ch - 64
-        row = int(match.group(2))
-        min_row, max_row = min(min_row, row), max(max_row, row)
-        min_col, max_col = min(min_col, col), max(max_col, col)
-    if max_row < 0:
+    refs = _CELL_REF.findall(xml)
+    if not refs:
         return 0, 0
+    # Work on the distinct row numbers and column letters only: a sheet has thousands of cells
+    # but few distinct columns, and this runs for every file loaded.
+    letters = {col for col, _row in refs}
+    max_row = max(map(int, {row for _col, row in refs}))
+    max_col = 0
+    for col in letters:
+        n = 0
+        for ch in col:
+            n = n * 26 + ch - 64
+        max_col = max(max_col, n)
     # calamine keeps rows/columns from A1 when asked not to trim, so count from 1.
     return max_row, max_col
 

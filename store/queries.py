@@ -47,11 +47,13 @@ def current_values(
     units: Iterable[str] | None = None,
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
-    stmt = (
-        select(Revision.unit_code, Revision.period, MeasureValue.measure_code, MeasureValue.value)
-        .join(MeasureValue, MeasureValue.revision_id == Revision.id)
-        .where(Revision.id.in_(_current_revision_ids(as_of)))  # type: ignore[union-attr]
+    stmt = select(Revision.unit_code, Revision.period, MeasureValue.measure_code, MeasureValue.value).join(
+        MeasureValue, MeasureValue.revision_id == Revision.id
     )
+    if as_of is None:
+        stmt = stmt.where(Revision.is_current)  # type: ignore[arg-type]
+    else:
+        stmt = stmt.where(Revision.id.in_(_current_revision_ids(as_of)))  # type: ignore[union-attr]
     if region:
         stmt = stmt.join(Unit, Unit.code == Revision.unit_code).where(Unit.region == region)
     if periods is not None:
@@ -59,9 +61,17 @@ def current_values(
     if units is not None:
         stmt = stmt.where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
     rows = session.connection().execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=VALUE_COLUMNS)
-    frame["value"] = frame["value"].astype(float)
-    return frame
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else "str") for c in VALUE_COLUMNS})
+    units_col, periods_col, measures_col, values_col = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "unit": units_col,
+            "period": periods_col,
+            "measure": measures_col,
+            "value": pd.array(values_col, dtype=float),
+        }
+    )
 
 
 def arrivals(*, session: Session, region: str | None = None) -> pd.DataFrame:

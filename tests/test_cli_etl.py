@@ -222,3 +222,29 @@ def test_export_raw_round_trip(tmp_path, db_url, sqlite_url, capsys):
 )
 def test_unknown_unit_is_usage_error(argv, sqlite_url):
     assert main([argv[0], "--db", sqlite_url, *argv[1:]]) == 2
+
+
+def test_cross_period_warning_in_one_batch_and_across_loads(tmp_path, db_url, capsys):
+    """The batch cache sees the files committed before it in the same run, and the stored state
+    of earlier runs; the preview path (check_file without cache) sees the store the same way."""
+    from etl.load import check_file
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    make(folder, "jingan", "2023-05", aid_workstations=2)
+    make(folder, "jingan", "2023-06", aid_workstations=4)  # 2 → 4 is +100 %: a stock jump
+    assert main(["load", "--db", db_url, "--json", str(folder)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [[w["reason"] for w in r["warnings"]] for r in report] == [[], ["stock_jump"]]
+    jump = report[1]["warnings"][0]
+    assert jump["measure"] == "aid_workstations" and jump["period"] == "2023-06"
+    # a later, separate load of July against the stored June (4 → 7 is +75 %)
+    july = make(tmp_path, "jingan", "2023-07", aid_workstations=7)
+    assert main(["load", "--db", db_url, "--json", str(july)]) == 0
+    assert [w["reason"] for w in json.loads(capsys.readouterr().out)[0]["warnings"]] == ["stock_jump"]
+    eng = open_engine(db_url)
+    with Session(eng) as s:
+        aug = make(tmp_path, "jingan", "2023-08", aid_workstations=20)
+        parsed = check_file(aug, session=s)
+    eng.dispose()
+    assert [w.reason for w in parsed.warnings] == ["stock_jump"]
