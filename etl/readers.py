@@ -276,7 +276,8 @@ def _dispatch(sheets: list[tuple[str, Grid]], ctx: _Context) -> None:
             ctx.errors.append(error(Reason.NO_SHEET, "etl.no_sheet", file=ctx.file, sheets=names))
         return
     ctx.parsed.layout = "B"
-    for name in misnamed + others:
+    own = _own_non_data_sheets()
+    for name in [n for n in misnamed + others if n not in own]:
         ctx.warnings.append(warning(Reason.UNKNOWN_SHEET, "etl.unknown_sheet", file=ctx.file, sheet=name))
     seen: dict[str, str] = {}
     for name, grid, period in ledger:
@@ -297,6 +298,15 @@ def _dispatch(sheets: list[tuple[str, Grid]], ctx: _Context) -> None:
 
 
 # -- shared helpers ------------------------------------------------------------------------------
+
+
+def _own_non_data_sheets() -> set[str]:
+    """Sheets the project itself writes beside the period sheets (the template's instructions,
+    the assessment workbook's ranking, detail, notes...). Re-importing an export reads its period
+    sheets; these carry no values and are not "unknown" to us, so they raise no warning."""
+    from ipdash.i18n import messages
+
+    return {text for key, text in messages().items() if key.startswith("export.sheet.")} | {"填报说明"}
 
 
 def _label(raw: object) -> str:

@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("IPDASH_DEBUG"):
             raise
         logging.getLogger("ipdash").debug("command failed", exc_info=True)
-        print(t("cli.error", message=t("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}")), file=sys.stderr)
+        print(
+            t("cli.error", message=t("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}")),
+            file=sys.stderr,
+        )
         return 1
 
 

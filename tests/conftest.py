@@ -78,3 +78,24 @@ def engine(db_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+def pytest_setup_options():  # noqa: ANN201 - dash[testing] hook: Chrome options for dash_duo
+    """Browser tests (dash_duo): a throwaway profile and no background traffic — the machines
+    and the intranets this serves have no internet, and Chromium must not write to the home."""
+    import tempfile
+
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for arg in (
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--no-default-browser-check",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='ipdash-chrome-')}",
+        "--window-size=1400,1000",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(arg)
+    return options

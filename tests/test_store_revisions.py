@@ -43,7 +43,10 @@ def test_new_revision_becomes_current_and_old_stays(engine):
             (2, True, "v2.xlsx"),
         ]
         cur = queries.current_values(session=s)
-        assert dict(zip(cur["measure"], cur["value"], strict=True)) == {"trainees": 12.0, "training_sessions": 1.0}
+        assert dict(zip(cur["measure"], cur["value"], strict=True)) == {
+            "trainees": 12.0,
+            "training_sessions": 1.0,
+        }
 
 
 def test_identical_content_is_unchanged_and_writes_nothing(engine):
@@ -75,8 +78,13 @@ def test_restore_writes_a_copy_and_makes_it_current(engine):
         ]
         assert queries.current_values(session=s)["value"].tolist() == [10.0]
         # restoring what is already current adds nothing; a missing revision is reported as None
-        assert repo.restore_revision(session=s, unit="jingan", period="2023-06", revision_no=3, by="a").status == "unchanged"
-        assert repo.restore_revision(session=s, unit="jingan", period="2023-06", revision_no=9, by="a") is None
+        assert (
+            repo.restore_revision(session=s, unit="jingan", period="2023-06", revision_no=3, by="a").status
+            == "unchanged"
+        )
+        assert (
+            repo.restore_revision(session=s, unit="jingan", period="2023-06", revision_no=9, by="a") is None
+        )
 
 
 def test_as_of_gives_the_revision_current_then(engine):

@@ -10,4 +10,6 @@ COMMAND_MODULES = [
     "ipdash.commands.indicators",
     "ipdash.commands.etl",
     "ipdash.commands.sample",
+    "ipdash.commands.serve",
+    "ipdash.commands.reports",
 ]

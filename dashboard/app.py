@@ -1,0 +1,79 @@
+"""The Dash app: ``create_app(database_url)`` builds it; ``app``/``server`` are the WSGI entry point
+(``gunicorn 'dashboard.app:server'``). Creating the app touches no database: the engine is built
+at the first request that needs it, in each worker.
+
+Everything is served from this server (a government intranet has no internet): Bootstrap's CSS
+from the installed Bootstrap-Flask package, Plotly's zh-CN locale inside each graph's config,
+Dash's and the components' scripts locally (``serve_locally``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import dash
+import flask
+
+from dashboard import shell
+from dashboard.data import CONFIG_KEY
+from ipdash.i18n import t
+
+ASSETS = Path(__file__).with_name("assets")
+# Order of the navigation; each module registers itself with dash.register_page. A page added
+# later (issue 5's 报送情况) appends its module here and gets a nav entry by its ``order``.
+PAGE_MODULES = [
+    "dashboard.pages.overview",
+    "dashboard.pages.rankings",
+    "dashboard.pages.comparison",
+    "dashboard.pages.trends",
+    "dashboard.pages.unit",
+    "dashboard.pages.upload",
+    "dashboard.pages.status",
+]
+VENDOR_CSS = "vendor/bootstrap.min.css"
+
+
+def _bootstrap_css_path() -> Path:
+    import flask_bootstrap
+
+    return Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css" / "bootstrap.min.css"
+
+
+def create_app(database_url: str | None = None) -> dash.Dash:
+    """A new dashboard app reading ``database_url`` (default: the settings' database URL)."""
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",  # pages are imported and registered explicitly below
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        suppress_callback_exceptions=True,  # page components appear only when their page is shown
+        title=t("app.title"),
+        update_title=None,
+    )
+    server: flask.Flask = app.server  # type: ignore[assignment]
+    if database_url:
+        server.config[CONFIG_KEY] = database_url
+
+    css_path = _bootstrap_css_path()
+
+    def vendor_css() -> flask.Response:
+        response = flask.send_file(css_path, mimetype="text/css", max_age=86400)
+        return response
+
+    server.add_url_rule(
+        app.config.routes_pathname_prefix + VENDOR_CSS, endpoint="vendor_bootstrap_css", view_func=vendor_css
+    )
+    app.config.external_stylesheets = [app.get_relative_path("/" + VENDOR_CSS)]
+
+    for name in PAGE_MODULES:
+        importlib.import_module(name).register(app)
+    app.layout = shell.layout
+    shell.register_callbacks(app)
+    return app
+
+
+# The WSGI entry point. No database work happens here: the URL is resolved per request.
+app = create_app()
+server = app.server

@@ -1,0 +1,465 @@
+"""Figure builders: plain functions from DataFrames to ``go.Figure``, testable without a server.
+
+They shape and draw what the service computed; they compute no indicator. Inputs follow the
+service's frames (``ipdash.service.indicator_table`` / ``score_table``); labels (unit names,
+indicator names) are passed in so the builders need no catalogue lookups of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.io import templates as pio_templates
+from plotly.subplots import make_subplots
+
+from dashboard.fmt import d3_format, format_coverage, format_number, format_value, is_na
+from ipdash.catalogue import Indicator
+from ipdash.i18n import messages, t
+
+CITY = "city"
+FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", sans-serif'
+COLOR_MEETS = "#2f6fae"
+COLOR_BELOW = "#e07b39"
+COLOR_NA = "#9aa5b1"
+COLOR_CITY = "#333333"
+LINE_COLORS = ["#2f6fae", "#e07b39", "#3a9d5d", "#b84a9c", "#8c6d31", "#d6404e", "#5b8fd9", "#7f7f7f"]
+FLAG_PATTERN = "/"
+_TEMPLATE = pio_templates["plotly_white"]  # bars of small-denominator or incomplete units are hatched
+
+
+# --- shared -------------------------------------------------------------------------------------
+
+
+def plotly_locale() -> dict[str, Any]:
+    """Plotly's zh-CN locale, built from the i18n strings (no locale script to fetch)."""
+    msgs = messages()
+    dictionary = {k.removeprefix("dash.plotly."): v for k, v in msgs.items() if k.startswith("dash.plotly.")}
+    fmt = {
+        "days": msgs["dash.plotly_format.days"].split(","),
+        "shortDays": msgs["dash.plotly_format.short_days"].split(","),
+        "months": msgs["dash.plotly_format.months"].split(","),
+        "shortMonths": msgs["dash.plotly_format.short_months"].split(","),
+        "date": "%Y-%m-%d",
+        "decimal": ".",
+        "thousands": ",",
+    }
+    return {"dictionary": dictionary, "format": fmt}
+
+
+def graph_config(filename: str) -> dict[str, Any]:
+    """dcc.Graph config: zh-CN locale, PNG download named after the chart, no Plotly logo."""
+    return {
+        "locale": "zh-CN",
+        "locales": {"zh-CN": plotly_locale()},
+        "displaylogo": False,
+        # No "share to the cloud" or "edit in Chart Studio": they point outside the intranet.
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "showLink": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def _style(
+    fig: go.Figure, *, title: str | None = None, subtitle: str | None = None, height: int = 420
+) -> None:
+    fig.update_layout(
+        template="plotly_white",
+        font={"family": FONT, "size": 13},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 80 if subtitle else 50, "b": 60},
+        hoverlabel={"font": {"family": FONT}},
+    )
+    if title:
+        fig.update_layout(
+            title={"text": title, "subtitle": {"text": subtitle or ""}, "x": 0.01, "xanchor": "left"}
+        )
+
+
+def empty_figure(message: str, *, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    _style(fig, height=height)
+    fig.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {"text": message, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+        ],
+    )
+    return fig
+
+
+# --- rankings -----------------------------------------------------------------------------------
+
+RANK_COLUMNS = [
+    "unit",
+    "label",
+    "value",
+    "rank",
+    "below",
+    "flagged",
+    "flag_text",
+    "numerator",
+    "denominator",
+    "coverage",
+]
+
+
+def _flag_text(small: Any, incomplete: Any) -> str:
+    parts = []
+    if small is True:
+        parts.append(t("dash.flag.small_denominator"))
+    if incomplete is True:
+        parts.append(t("dash.flag.incomplete"))
+    return "、".join(parts)
+
+
+def _bool(value: Any) -> bool | None:
+    return (
+        None
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+        else bool(value)
+    )
+
+
+def ranking_rows(
+    table: pd.DataFrame, indicator: str, *, labels: Mapping[str, str], order: Sequence[str]
+) -> pd.DataFrame:
+    """One indicator's units, best first: rank order, ties and NA in catalogue ``order``.
+
+    ``below`` is True where the unit does not meet the benchmark (NA where its value is NA);
+    ``flagged`` where the denominator is small or the window's coverage incomplete.
+    """
+    rows = table[(table["indicator"] == indicator) & (table["unit"] != CITY)]
+    position = {u: i for i, u in enumerate(order)}
+    out = pd.DataFrame(
+        {
+            "unit": rows["unit"].to_numpy(),
+            "label": [labels.get(u, u) for u in rows["unit"]],
+            "value": rows["value"].astype(float).to_numpy(),
+            "rank": rows["rank"].astype("Int64").to_numpy(),
+            "below": [None if (m := _bool(v)) is None else not m for v in rows["meets_benchmark"]],
+            "flagged": [
+                _bool(s) is True or _bool(i) is True
+                for s, i in zip(rows["small_denominator"], rows["incomplete"], strict=True)
+            ],
+            "flag_text": [
+                _flag_text(_bool(s), _bool(i))
+                for s, i in zip(rows["small_denominator"], rows["incomplete"], strict=True)
+            ],
+            "numerator": rows["numerator"].astype(float).to_numpy(),
+            "denominator": rows["denominator"].astype(float).to_numpy(),
+            "coverage": rows["coverage"].astype(float).to_numpy(),
+        }
+    )
+    return _sort_ranked(out, position)
+
+
+def composite_rows(
+    composite: pd.DataFrame, *, labels: Mapping[str, str], order: Sequence[str], names: Mapping[str, str]
+) -> pd.DataFrame:
+    """The composite score's units in the same shape as ``ranking_rows`` (no benchmark)."""
+    position = {u: i for i, u in enumerate(order)}
+    out = pd.DataFrame(
+        {
+            "unit": composite["unit"].to_numpy(),
+            "label": [labels.get(u, u) for u in composite["unit"]],
+            "value": composite["composite"].astype(float).to_numpy(),
+            "rank": composite["rank"].astype("Int64").to_numpy(),
+            "below": [None] * len(composite),
+            "flagged": composite["respread"].astype(bool).to_numpy(),
+            "flag_text": [
+                t("dash.flag.respread", indicators="、".join(names.get(c, c) for c in na)) if na else ""
+                for na in composite["na_indicators"]
+            ],
+            "numerator": np.nan,
+            "denominator": np.nan,
+            "coverage": np.nan,
+        }
+    )
+    return _sort_ranked(out, position)
+
+
+def _sort_ranked(frame: pd.DataFrame, position: Mapping[str, int]) -> pd.DataFrame:
+    frame = frame.assign(
+        _rank=frame["rank"].astype("Float64").fillna(np.inf), _pos=frame["unit"].map(position)
+    )
+    frame = frame.sort_values(["_rank", "_pos"], kind="stable").drop(columns=["_rank", "_pos"])
+    return frame.reset_index(drop=True)[RANK_COLUMNS]
+
+
+def ranking_figure(
+    rows: pd.DataFrame, *, indicator: Indicator | None, benchmark: float | None, title: str
+) -> go.Figure:
+    """Sorted bars, best first; the city benchmark as a line; units below it coloured apart;
+    small-denominator and incomplete units hatched. Units without a value are left out (the
+    page lists them)."""
+    shown = rows[rows["value"].notna()]
+    if shown.empty:
+        return empty_figure(t("dash.empty.no_values"))
+    colors = [COLOR_BELOW if b is True else COLOR_MEETS for b in shown["below"]]
+    patterns = [FLAG_PATTERN if f else "" for f in shown["flagged"]]
+    hover = [_hover_text(r, indicator) for r in shown.itertuples(index=False)]
+    fig = go.Figure(
+        go.Bar(
+            x=list(shown["label"]),
+            y=list(shown["value"]),
+            marker={"color": colors, "pattern": {"shape": patterns, "solidity": 0.35}},
+            text=[format_value(v, indicator) for v in shown["value"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=hover,
+            hoverinfo="text",
+            name="",
+        )
+    )
+    subtitle = t("dash.rank.legend") if indicator is not None else t("dash.rank.legend_composite")
+    _style(fig, title=title, subtitle=subtitle, height=460)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(shown["label"]))
+    fig.update_yaxes(tickformat=d3_format(indicator), rangemode="tozero")
+    if benchmark is not None and not is_na(benchmark):
+        fig.add_hline(
+            y=float(benchmark),
+            line={"color": COLOR_CITY, "dash": "dash", "width": 1.5},
+            annotation_text=t("dash.rank.benchmark_line", value=format_value(benchmark, indicator)),
+            annotation_position="top right",
+        )
+    fig.update_layout(showlegend=False, bargap=0.25)
+    return fig
+
+
+def _hover_text(row: Any, indicator: Indicator | None) -> str:
+    lines = [f"<b>{row.label}</b>", t("dash.col.value") + "：" + format_value(row.value, indicator)]
+    if not is_na(row.rank):
+        lines.append(t("dash.col.rank") + f"：{int(row.rank)}")
+    if indicator is not None:
+        lines.append(t("dash.col.numerator") + "：" + format_number(row.numerator))
+        if indicator.is_ratio:
+            lines.append(t("dash.col.denominator") + "：" + format_number(row.denominator))
+        lines.append(t("dash.col.coverage") + "：" + format_coverage(row.coverage))
+    if row.flag_text:
+        lines.append("⚠ " + row.flag_text)
+    return "<br>".join(lines)
+
+
+# --- comparison ---------------------------------------------------------------------------------
+
+
+def relative_to_city(table: pd.DataFrame, directions: Mapping[str, str]) -> pd.Series:
+    """How far each value is from the city benchmark, signed so that positive is better:
+    (value − benchmark) / |benchmark|, negated for lower-is-better indicators; NA when either is
+    NA or the benchmark is 0."""
+    value = table["value"].astype(float)
+    bench = table["benchmark"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = (value - bench) / bench.abs()
+    rel = rel.where(bench != 0)
+    sign = table["indicator"].map(lambda c: -1.0 if directions.get(c) == "lower" else 1.0)
+    return rel * sign
+
+
+def comparison_heatmap(
+    z: pd.DataFrame, text: pd.DataFrame, *, mode: str, title: str, subtitle: str = ""
+) -> go.Figure:
+    """Units (rows) × indicators (columns). ``mode`` "score": 0..100 scores; "relative":
+    signed distance from the city (positive better), coloured on a diverging scale around 0."""
+    if z.empty:
+        return empty_figure(t("dash.empty.no_values"))
+    zvalues = z.to_numpy(dtype=float)
+    common = {
+        "x": list(z.columns),
+        "y": list(z.index),
+        "text": text.to_numpy(),
+        "texttemplate": "%{text}",
+        "hovertemplate": "%{y}<br>%{x}<br>%{text}<extra></extra>",
+        "xgap": 1,
+        "ygap": 1,
+    }
+    if mode == "score":
+        trace = go.Heatmap(
+            z=zvalues,
+            zmin=60,
+            zmax=100,
+            colorscale="RdYlGn",
+            colorbar={"title": {"text": t("dash.cmp.score")}},
+            **common,
+        )
+    else:
+        trace = go.Heatmap(
+            z=np.clip(zvalues, -1, 1),
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            colorscale="RdBu",
+            colorbar={"title": {"text": t("dash.cmp.relative")}, "tickformat": ".0%"},
+            **common,
+        )
+    fig = go.Figure(trace)
+    _style(fig, title=title, subtitle=subtitle, height=max(420, 28 * len(z.index) + 200))
+    fig.update_xaxes(type="category", side="top", tickangle=-30)
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_layout(margin={"t": 170, "l": 110})
+    return fig
+
+
+def profile_figure(
+    scores: pd.DataFrame,
+    *,
+    units: Sequence[str],
+    labels: Mapping[str, str],
+    names: Mapping[str, str],
+    title: str,
+) -> go.Figure:
+    """Side-by-side profiles: each chosen unit's per-indicator scores (0..100) on one radar."""
+    if not units or scores.empty:
+        return empty_figure(t("dash.cmp.choose_units"))
+    fig = go.Figure()
+    indicators = list(dict.fromkeys(scores["indicator"]))
+    theta = [names.get(c, c) for c in indicators]
+    for i, unit in enumerate(units):
+        mine = scores[scores["unit"] == unit].set_index("indicator")["score"].reindex(indicators)
+        r = [None if is_na(v) else float(v) for v in mine]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=r + r[:1],
+                theta=theta + theta[:1],
+                name=labels.get(unit, unit),
+                line={"color": LINE_COLORS[i % len(LINE_COLORS)]},
+                connectgaps=True,
+            )
+        )
+    _style(fig, title=title, height=480)
+    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, legend={"orientation": "h"})
+    return fig
+
+
+# --- trends -------------------------------------------------------------------------------------
+
+
+def trend_figure(
+    series: pd.DataFrame,
+    *,
+    units: Sequence[str],
+    labels: Mapping[str, str],
+    indicator: Indicator,
+    title: str,
+    city_label: str,
+) -> go.Figure:
+    """One line per chosen unit and the city (dashed), month by month (categories, not dates)."""
+    if series.empty:
+        return empty_figure(t("dash.empty.no_values"))
+    periods = sorted(series["period"].unique())
+    fig = go.Figure()
+    for i, unit in enumerate(units):
+        mine = series[series["unit"] == unit].set_index("period")["value"].reindex(periods)
+        fig.add_trace(
+            go.Scatter(
+                x=periods,
+                y=[None if is_na(v) else float(v) for v in mine],
+                mode="lines+markers",
+                name=labels.get(unit, unit),
+                line={"color": LINE_COLORS[i % len(LINE_COLORS)]},
+                hovertemplate="%{x}：%{y:"
+                + d3_format(indicator)
+                + "}<extra>"
+                + labels.get(unit, unit)
+                + "</extra>",
+            )
+        )
+    city = series[series["unit"] == CITY].set_index("period")["value"].reindex(periods)
+    fig.add_trace(
+        go.Scatter(
+            x=periods,
+            y=[None if is_na(v) else float(v) for v in city],
+            mode="lines",
+            name=city_label,
+            line={"color": COLOR_CITY, "dash": "dash", "width": 2.5},
+            hovertemplate="%{x}：%{y:" + d3_format(indicator) + "}<extra>" + city_label + "</extra>",
+        )
+    )
+    _style(fig, title=title, height=380)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=d3_format(indicator), rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+@lru_cache(maxsize=16)
+def _grid_layout(rows: int, columns: int, titles: tuple[str, ...]) -> str:
+    """make_subplots' layout (axis domains, titles) as JSON, cached: building it costs ~80 ms."""
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=list(titles),
+        vertical_spacing=0.6 / rows if rows > 1 else 0.1,
+        horizontal_spacing=0.06,
+    )
+    return json.dumps(fig.to_plotly_json()["layout"])
+
+
+def sparklines_figure(
+    series: pd.DataFrame,
+    *,
+    unit: str,
+    indicators: Sequence[Indicator],
+    unit_label: str,
+    city_label: str,
+    columns: int = 4,
+) -> go.Figure:
+    """Small multiples for the unit page: each indicator's monthly value, the unit against the city.
+    ``series``: indicator, unit, period, value.
+
+    Assembled as plain dicts and wrapped without Plotly's per-property validation: with 34
+    traces on 20 axes, validation took most of the callback's time."""
+    if series.empty or not indicators:
+        return empty_figure(t("dash.empty.no_values"))
+    rows = math.ceil(len(indicators) / columns)
+    layout = json.loads(_grid_layout(rows, columns, tuple(i.name_zh for i in indicators)))
+    periods = sorted(series["period"].unique())
+    values = series.set_index(["indicator", "unit", "period"])["value"]
+    traces = []
+    for n, ind in enumerate(indicators):
+        suffix = "" if n == 0 else str(n + 1)
+        for who, label, style in (
+            (unit, unit_label, {"color": COLOR_MEETS, "width": 2}),
+            (CITY, city_label, {"color": COLOR_CITY, "width": 1.2, "dash": "dot"}),
+        ):
+            ys = [values.get((ind.code, who, p)) for p in periods]
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": periods,
+                    "y": [None if is_na(v) else float(v) for v in ys],
+                    "mode": "lines",
+                    "line": style,
+                    "name": label,
+                    "legendgroup": who,
+                    "showlegend": n == 0,
+                    "hovertemplate": "%{x}：%{y:" + d3_format(ind) + "}<extra>" + label + "</extra>",
+                    "xaxis": "x" + suffix,
+                    "yaxis": "y" + suffix,
+                }
+            )
+        layout.setdefault("yaxis" + suffix, {}).update({"tickformat": d3_format(ind), "nticks": 3})
+        layout.setdefault("xaxis" + suffix, {}).update({"type": "category", "showticklabels": False})
+    for note in layout.get("annotations", []):
+        note["font"] = {"size": 12}
+    layout.update(
+        {
+            "template": _TEMPLATE,
+            "font": {"family": FONT, "size": 13},
+            "height": 170 * rows + 80,
+            "margin": {"l": 60, "r": 20, "t": 70, "b": 40},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+            "hoverlabel": {"font": {"family": FONT}},
+        }
+    )
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)

@@ -1,0 +1,172 @@
+"""对比 Comparison: a heat map of units × indicators (assessment scores, or each value relative to
+the city benchmark), and side-by-side profiles of two to four chosen units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, html
+
+from dashboard import components as cp
+from dashboard import data, ids
+from dashboard.figures import comparison_heatmap, empty_figure, profile_figure, relative_to_city
+from dashboard.filters import split_list
+from dashboard.fmt import format_value
+from dashboard.safe import alert, run_guarded, safe_layout
+from ipdash.catalogue import default_catalogue
+from ipdash.i18n import t
+
+MODES = ("score", "relative")
+MAX_UNITS = 4
+
+
+@safe_layout
+def layout(
+    mode: str | None = None, units: str | None = None, region: str | None = None, **_query: Any
+) -> html.Div:
+    cat = default_catalogue()
+    region = region if region in cat.regions() else None
+    unit_options = [
+        {"label": u.name_zh, "value": u.code}
+        for u in (cat.units_of(region) if region else cat.units.values())
+    ]
+    chosen = [u for u in split_list(units) if u in cat.units][:MAX_UNITS]
+    return html.Div(
+        [
+            cp.page_title(t("dash.nav.comparison")),
+            dbc.RadioItems(
+                id=ids.CMP_MODE,
+                options=[{"label": t(f"dash.cmp.mode.{m}"), "value": m} for m in MODES],
+                value=mode if mode in MODES else "score",
+                inline=True,
+                className="mb-2",
+            ),
+            html.Div(id=ids.CMP_ALERT),
+            cp.graph(ids.CMP_HEATMAP, "comparison_heatmap"),
+            html.H4(t("dash.cmp.profiles"), className="mt-3"),
+            cp.dropdown(
+                id=ids.CMP_UNITS,
+                options=unit_options,
+                value=chosen,
+                multi=True,
+                placeholder=t("dash.cmp.choose_units"),
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(cp.graph(ids.CMP_PROFILE, "comparison_profiles"), lg=6),
+                    dbc.Col(html.Div(id=ids.CMP_PROFILE_TABLE), lg=6),
+                ],
+                className="mt-2",
+            ),
+        ]
+    )
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(
+        __name__,
+        path="/comparison",
+        name=t("dash.nav.comparison"),
+        title=t("dash.title.comparison"),
+        order=2,
+        layout=layout,
+    )
+
+    @app.callback(
+        Output(ids.CMP_HEATMAP, "figure"),
+        Output(ids.CMP_PROFILE, "figure"),
+        Output(ids.CMP_PROFILE_TABLE, "children"),
+        Output(ids.CMP_ALERT, "children"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ids.CMP_MODE, "value"),
+        Input(ids.CMP_UNITS, "value"),
+    )
+    def update(region, window, period, mode, units):  # noqa: ANN001, ANN202
+        region, window, period = cp.require_filters(region, window, period)
+        return run_guarded(
+            lambda: comparison_view(
+                region, window, period, mode if mode in MODES else "score", list(units or [])
+            ),
+            lambda msg: (empty_figure(msg), empty_figure(msg), "", alert(msg)),
+        )
+
+
+def comparison_view(region: str, window: str, period: str, mode: str, units: list[str]) -> tuple:
+    labels = cp.unit_labels(region)
+    names = cp.indicator_names()
+    cat = default_catalogue()
+    table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
+    score = data.score_table(region=region, period=period, window=window)  # type: ignore[arg-type]
+    order = list(score.composite["unit"])  # rank order: the heat map reads top to bottom
+    subtitle = t(
+        "dash.rank.subtitle", region=cp.region_name(region), window=t(f"window.{window}"), period=period
+    )
+    if mode == "score":
+        detail = score.detail
+        scheme_inds = list(dict.fromkeys(detail["indicator"]))
+        z = detail.pivot(index="unit", columns="indicator", values="score").reindex(
+            index=order, columns=scheme_inds
+        )
+        composite = score.composite.set_index("unit")["composite"].reindex(order)
+        z.insert(0, "composite", composite)
+        text = z.map(lambda v: format_value(v, None))
+        columns = [t("dash.rank.composite")] + [names[c] for c in scheme_inds]
+        title = t("dash.cmp.title_score")
+    else:
+        units_only = table[table["unit"] != "city"].copy()
+        units_only["relative"] = relative_to_city(
+            units_only, {c: i.direction for c, i in cat.indicators.items()}
+        )
+        codes = [c for c in cat.indicators if c in set(units_only["indicator"])]
+        z = units_only.pivot(index="unit", columns="indicator", values="relative").reindex(
+            index=order, columns=codes
+        )
+        values = units_only.pivot(index="unit", columns="indicator", values="value").reindex(
+            index=order, columns=codes
+        )
+        text = pd.DataFrame(
+            {c: [format_value(v, cat.indicators[c]) for v in values[c]] for c in codes}, index=values.index
+        )
+        columns = [names[c] for c in codes]
+        title = t("dash.cmp.title_relative")
+    z.index = [labels.get(u, u) for u in z.index]
+    z.columns = columns
+    text.index, text.columns = z.index, columns
+    heat = comparison_heatmap(z, text, mode=mode, title=title, subtitle=subtitle)
+
+    note = None
+    chosen = [u for u in units if u in labels][:MAX_UNITS]
+    if len(units) > MAX_UNITS:
+        note = alert(t("dash.cmp.too_many", n=MAX_UNITS), color="warning")
+    if not chosen:
+        ranked = [u for u in order if u in labels]
+        chosen = ranked[:2] + [u for u in ranked[-2:] if u not in ranked[:2]]
+        note = alert(t("dash.cmp.default_units"), color="light")
+    profile = profile_figure(
+        score.detail[score.detail["unit"].isin(chosen)],
+        units=chosen,
+        labels=labels,
+        names=names,
+        title=t("dash.cmp.profile_title"),
+    )
+    return heat, profile, _profile_table(table, chosen, labels), note
+
+
+def _profile_table(table: pd.DataFrame, units: list[str], labels: dict[str, str]) -> Any:
+    cat = default_catalogue()
+    by = table.set_index(["unit", "indicator"])["value"]
+    bench = table[table["unit"] == "city"].set_index("indicator")["benchmark"]
+    header = [t("dash.col.indicator")] + [labels.get(u, u) for u in units] + [t("dash.col.benchmark")]
+    rows = []
+    for code, ind in cat.indicators.items():
+        rows.append(
+            [ind.name_zh]
+            + [format_value(by.get((u, code)), ind) for u in units]
+            + [format_value(bench.get(code), ind)]
+        )
+    return cp.table(header, rows, class_name="profile-table")

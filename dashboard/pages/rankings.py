@@ -1,0 +1,230 @@
+"""排名 Rankings: one indicator (or the composite score) for the chosen window and period; a
+sorted bar chart with the city benchmark as a line, units below it coloured apart; a sortable
+table with value, numerator, denominator, coverage and rank; small-denominator and incomplete
+units flagged in both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import Input, Output, html
+
+from dashboard import components as cp
+from dashboard import data, ids
+from dashboard.figures import composite_rows, empty_figure, ranking_figure, ranking_rows
+from dashboard.filters import build_query
+from dashboard.fmt import d3_format, is_na
+from dashboard.safe import alert, run_guarded, safe_layout
+from ipdash.catalogue import Indicator, default_catalogue
+from ipdash.i18n import t
+
+COMPOSITE = "composite"
+
+
+def indicator_options() -> list[dict[str, str]]:
+    return [{"label": t("dash.rank.composite"), "value": COMPOSITE}] + [
+        {"label": i.name_zh, "value": i.code} for i in cp.indicators()
+    ]
+
+
+def clean_indicator(value: str | None) -> str:
+    return value if value == COMPOSITE or value in default_catalogue().indicators else COMPOSITE
+
+
+@safe_layout
+def layout(indicator: str | None = None, **_query: Any) -> html.Div:
+    return html.Div(
+        [
+            cp.page_title(t("dash.nav.rankings")),
+            html.Div(
+                [
+                    html.Label(
+                        t("dash.rank.indicator"), htmlFor="rk-indicator-select", className="small mb-0"
+                    ),
+                    cp.dropdown(
+                        id=ids.RK_INDICATOR,
+                        options=indicator_options(),
+                        value=clean_indicator(indicator),
+                        clearable=False,
+                    ),
+                ],
+                className="rk-picker",
+            ),
+            html.Div(id=ids.RK_ALERT),
+            cp.graph(ids.RK_GRAPH, "ranking"),
+            html.Div(id=ids.RK_NOTE, className="small text-muted mb-2"),
+            dag.AgGrid(
+                id=ids.RK_GRID,
+                columnDefs=[],
+                rowData=[],
+                defaultColDef={"sortable": True, "resizable": True, "filter": False},
+                columnSize="responsiveSizeToFit",
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "localeText": {"noRowsToShow": t("dash.empty.no_values")},
+                    "rowClassRules": {
+                        "rk-below": "params.data.below === true",
+                        "rk-flagged": "params.data.flagged",
+                    },
+                },
+                className="ag-theme-quartz rk-grid",
+                style=_grid_style(0),
+            ),
+        ]
+    )
+
+
+AUTO_HEIGHT_ROWS = 60
+
+
+def _grid_options(n_rows: int) -> dict[str, Any]:
+    """A city's 17 units show in full; a national list keeps the grid's row virtualisation
+    (autoHeight would render every row)."""
+    return {
+        "domLayout": "autoHeight" if n_rows <= AUTO_HEIGHT_ROWS else "normal",
+        "localeText": {"noRowsToShow": t("dash.empty.no_values")},
+        "rowClassRules": {"rk-below": "params.data.below === true", "rk-flagged": "params.data.flagged"},
+    }
+
+
+def _grid_style(n_rows: int) -> dict[str, Any]:
+    return {"height": None} if n_rows <= AUTO_HEIGHT_ROWS else {"height": "640px"}
+
+
+def _js_format(spec: str) -> dict[str, str]:
+    """An AG Grid valueFormatter: d3-format the number, — for NA (strings from the i18n module)."""
+    return {"function": f"params.value == null ? '{t('na')}' : d3.format('{spec}')(params.value)"}
+
+
+def column_defs(indicator: Indicator | None) -> list[dict[str, Any]]:
+    cols: list[dict[str, Any]] = [
+        {
+            "field": "rank",
+            "headerName": t("dash.col.rank"),
+            "sort": "asc",
+            "maxWidth": 90,
+            "type": "numericColumn",
+        },
+        {"field": "name", "headerName": t("dash.col.unit"), "cellRenderer": "markdown", "minWidth": 140},
+        {
+            "field": "value",
+            "headerName": t("dash.col.value") if indicator is not None else t("dash.rank.composite"),
+            "valueFormatter": _js_format(d3_format(indicator)),
+            "type": "numericColumn",
+        },
+    ]
+    if indicator is not None:
+        cols += [
+            {
+                "field": "numerator",
+                "headerName": t("dash.col.numerator"),
+                "valueFormatter": _js_format(",.2~f"),
+                "type": "numericColumn",
+            },
+            {
+                "field": "denominator",
+                "headerName": t("dash.col.denominator"),
+                "valueFormatter": _js_format(",.2~f"),
+                "type": "numericColumn",
+                "hide": not indicator.is_ratio,
+            },
+            {
+                "field": "coverage",
+                "headerName": t("dash.col.coverage"),
+                "valueFormatter": _js_format(".0%"),
+                "type": "numericColumn",
+            },
+            {"field": "meets", "headerName": t("dash.col.meets")},
+        ]
+    cols.append({"field": "flag_text", "headerName": t("dash.col.flags"), "minWidth": 160})
+    return cols
+
+
+def row_data(rows: pd.DataFrame, search: str) -> list[dict[str, Any]]:
+    """Grid rows: plain numbers (None for NA) so the grid sorts numerically; units link to their page."""
+
+    def num(v: Any) -> float | None:
+        return None if is_na(v) else float(v)
+
+    out = []
+    for r in rows.itertuples(index=False):
+        meets = "" if r.below is None else (t("dash.meets.no") if r.below else t("dash.meets.yes"))
+        out.append(
+            {
+                "unit": r.unit,
+                "rank": None if is_na(r.rank) else int(r.rank),
+                "name": f"[{r.label}]({dash.get_relative_path('/unit/' + r.unit)}{search})",
+                "value": num(r.value),
+                "numerator": num(r.numerator),
+                "denominator": num(r.denominator),
+                "coverage": num(r.coverage),
+                "meets": meets,
+                "below": r.below,
+                "flagged": bool(r.flagged),
+                "flag_text": r.flag_text,
+            }
+        )
+    return out
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(
+        __name__,
+        path="/rankings",
+        name=t("dash.nav.rankings"),
+        title=t("dash.title.rankings"),
+        order=1,
+        layout=layout,
+    )
+
+    @app.callback(
+        Output(ids.RK_GRAPH, "figure"),
+        Output(ids.RK_GRID, "columnDefs"),
+        Output(ids.RK_GRID, "rowData"),
+        Output(ids.RK_NOTE, "children"),
+        Output(ids.RK_ALERT, "children"),
+        Output(ids.RK_GRID, "dashGridOptions"),
+        Output(ids.RK_GRID, "style"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ids.RK_INDICATOR, "value"),
+    )
+    def update(region: str | None, window: str | None, period: str | None, indicator: str | None):  # noqa: ANN202
+        region, window, period = cp.require_filters(region, window, period)
+        return run_guarded(
+            lambda: rankings_view(region, window, period, clean_indicator(indicator)),
+            lambda msg: (empty_figure(msg), [], [], "", alert(msg), _grid_options(0), _grid_style(0)),
+        )
+
+
+def rankings_view(region: str, window: str, period: str, indicator: str) -> tuple:
+    labels = cp.unit_labels(region)
+    full = cp.unit_labels(region, short=False)
+    order = cp.unit_order(region)
+    search = build_query({"region": region, "window": window, "period": period})
+    heading = t(
+        "dash.rank.subtitle", region=cp.region_name(region), window=t(f"window.{window}"), period=period
+    )
+    if indicator == COMPOSITE:
+        composite = data.score_table(region=region, period=period, window=window).composite  # type: ignore[arg-type]
+        rows = composite_rows(composite, labels=labels, order=order, names=cp.indicator_names())
+        ind = None
+        benchmark = None
+        title = f"{t('dash.rank.composite')}　{heading}"
+    else:
+        table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
+        ind = default_catalogue().indicators[indicator]
+        rows = ranking_rows(table, indicator, labels=labels, order=order)
+        city = table[(table["unit"] == "city") & (table["indicator"] == indicator)]
+        benchmark = float(city["benchmark"].iloc[0]) if len(city) else None
+        title = f"{ind.name_zh}　{heading}"
+    fig = ranking_figure(rows, indicator=ind, benchmark=benchmark, title=title)
+    grid_rows = row_data(rows.assign(label=[full.get(u, u) for u in rows["unit"]]), search)
+    no_value = [full.get(u, u) for u in rows.loc[rows["value"].isna(), "unit"]]
+    note = t("dash.rank.no_value", units="、".join(no_value)) if no_value else ""
+    n = len(grid_rows)
+    return fig, column_defs(ind), grid_rows, note, None, _grid_options(n), _grid_style(n)

@@ -1,0 +1,338 @@
+"""报送情况 Submission tracker: every unit × month of the chosen window — on time, late, overdue or
+not yet due, how many revisions, open warnings, locked periods — with the units that owe the
+latest due month first; the month's detail below; and the assessment workbook download (the
+whole region, or one unit's scorecard) for the filters shown.
+
+The rules live in ``ipdash.tracker`` (the same table ``ipdash status`` prints) and the workbook in
+``ipdash.export_workbook`` (the same file ``ipdash export`` writes). Component ids are the
+``ST_*`` constants below (prefixed ``st-``), kept here so this page did not have to edit the
+shared ``dashboard/ids.py`` while it was being written; they can move there unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import components as cp
+from dashboard import data, ids
+from dashboard.identity import current_user
+from dashboard.safe import alert, log, run_guarded, safe_layout
+from indicators.windows import window_months
+from ipdash.catalogue import default_catalogue
+from ipdash.i18n import t
+from ipdash.settings import get_settings
+
+ST_MOUNTED = "st-mounted"
+ST_HEADING = "st-heading"
+ST_ALERT = "st-alert"
+ST_SUMMARY = "st-summary"
+ST_GRID = "st-grid"
+ST_DETAIL = "st-detail"
+ST_EXPORT_UNIT = "st-export-unit"
+ST_EXPORT_BUTTON = "st-export-button"
+ST_EXPORT_DOWNLOAD = "st-export-download"
+ST_EXPORT_ALERT = "st-export-alert"
+
+# Bootstrap's table-cell colours: green on time, yellow late, red overdue, grey not yet due.
+STATE_CLASS = {
+    "on_time": "table-success",
+    "late": "table-warning",
+    "overdue": "table-danger",
+    "not_due": "table-light",
+}
+
+
+def _local(stamp: Any) -> str:
+    if stamp is None or pd.isna(stamp):
+        return t("na")
+    return pd.Timestamp(stamp).tz_convert(get_settings().timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def _state_key(row: dict[str, Any]) -> str:
+    if row["state"] == "missing":
+        return "overdue" if row["overdue"] else "not_due"
+    return str(row["state"])
+
+
+@safe_layout
+def layout(region: str | None = None, **_query: Any) -> html.Div:
+    cat = default_catalogue()
+    region = region if region in cat.regions() else get_settings().region
+    unit_options = [{"label": t("tracker.page.export_all"), "value": ""}] + [
+        {"label": u.name_zh, "value": u.code} for u in cat.units_of(region)
+    ]
+    export_card = dbc.Card(
+        dbc.CardBody(
+            [
+                html.H4(t("tracker.page.export_title")),
+                html.P(t("tracker.page.export_scheme"), className="small text-muted"),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label(
+                                    t("tracker.page.export_unit"),
+                                    html_for=ST_EXPORT_UNIT,
+                                    className="small mb-0",
+                                ),
+                                dcc.Dropdown(
+                                    id=ST_EXPORT_UNIT, options=unit_options, value="", clearable=False
+                                ),
+                            ],
+                            md=4,
+                        ),
+                        dbc.Col(
+                            dbc.Button(t("tracker.page.export_button"), id=ST_EXPORT_BUTTON, color="primary"),
+                            md="auto",
+                            className="align-self-end",
+                        ),
+                    ],
+                    className="g-2",
+                ),
+                dcc.Loading(html.Div(id=ST_EXPORT_ALERT), delay_show=200),
+                dcc.Download(id=ST_EXPORT_DOWNLOAD),
+            ]
+        ),
+        className="mb-3",
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ST_MOUNTED, data=True),
+            cp.page_title(t("tracker.page.title"), html.Span(id=ST_HEADING, className="text-muted")),
+            html.P(t("tracker.page.intro"), className="small text-muted"),
+            html.Div(id=ST_ALERT),
+            html.Div(id=ST_SUMMARY, className="mb-2"),
+            html.P(t("tracker.legend"), className="small"),
+            dcc.Loading(html.Div(id=ST_GRID), delay_show=300),
+            html.Div(id=ST_DETAIL, className="mt-3"),
+            export_card,
+        ]
+    )
+
+
+def tracker_view(
+    region: str, window: str, period: str, *, now: datetime | None = None
+) -> tuple[pd.DataFrame, dict, str | None]:
+    """(tracker table, locks, latest due month) — the same query ``ipdash status`` makes."""
+    from ipdash.tracker import latest_due_month, tracker_table
+    from store import repo
+    from store.tracking import revision_log
+
+    settings = get_settings()
+    months = window_months(period, window)  # type: ignore[arg-type]
+    units = cp.unit_order(region)
+    at = now or datetime.now(UTC)
+    with data.session_scope() as session:
+        log_frame = revision_log(session=session, region=region, periods=months)
+        locks = repo.locked_periods(session=session)
+    table = tracker_table(
+        log_frame,
+        units=units,
+        months=months,
+        now=at,
+        due_day=settings.due_day,
+        tz=settings.timezone,
+        locked=locks,
+    )
+    return table, locks, latest_due_month(months, now=at, due_day=settings.due_day, tz=settings.timezone)
+
+
+def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str], locks: dict) -> dbc.Table:
+    """Units × months, one coloured mark per cell; the tooltip says when it arrived and how often it changed."""
+    from ipdash.commands.reports import state_label, state_mark
+
+    header = [html.Th(t("tracker.grid_unit"))] + [
+        html.Th(m + (" 🔒" if m in locks else ""), title=t("tracker.locked") if m in locks else None)
+        for m in months
+    ]
+    cells = {(r["unit"], r["period"]): r for r in table.to_dict("records")}
+    body = []
+    for unit in dict.fromkeys(table["unit"]):
+        row = [html.Td(labels.get(unit, unit))]
+        for month in months:
+            rec = cells[(unit, month)]
+            tip = [state_label(rec["state"], rec["overdue"])]
+            if rec["state"] != "missing":
+                tip.append(f"{t('tracker.col.received')} {_local(rec['first_received_at'])}")
+                tip.append(f"{t('tracker.col.revisions')} {rec['revisions']}")
+            if rec["open_warnings"]:
+                tip.append(f"{t('tracker.col.warnings')} {rec['open_warnings']}")
+            row.append(
+                html.Td(
+                    state_mark(rec),
+                    className=f"{STATE_CLASS[_state_key(rec)]} text-center",
+                    title="；".join(tip),
+                )
+            )
+        body.append(html.Tr(row))
+    return dbc.Table(
+        [html.Thead(html.Tr(header)), html.Tbody(body)],
+        bordered=True,
+        size="sm",
+        responsive=True,
+        className="st-grid",
+    )
+
+
+def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> list[list[Any]]:
+    from ipdash.commands.reports import state_label
+
+    rows = []
+    for r in table[table["period"] == period].to_dict("records"):
+        rows.append(
+            [
+                labels.get(r["unit"], r["unit"]),
+                state_label(r["state"], r["overdue"]),
+                _local(r["first_received_at"]) if r["state"] != "missing" else t("na"),
+                _local(r["last_received_at"]) if r["state"] != "missing" else t("na"),
+                f"{r['days_late']:.1f}" if r["state"] == "late" else "",
+                r["revisions"],
+                html.Span(r["open_warnings"], title="\n".join(r["warning_messages"]))
+                if r["open_warnings"]
+                else 0,
+                r["current_file"],
+            ]
+        )
+    return rows
+
+
+def _due_text(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-{get_settings().due_day:02d} 24:00"
+
+
+def _render(region: str, window: str, period: str) -> tuple:
+    from ipdash.tracker import unit_summary
+
+    table, locks, latest = tracker_view(region, window, period)
+    months = window_months(period, window)  # type: ignore[arg-type]
+    labels = cp.unit_labels(region, short=False)
+    heading = t(
+        "tracker.title",
+        region=t(f"region.{region}"),
+        first=months[0],
+        last=months[-1],
+        now=_local(pd.Timestamp.now(tz="UTC")),
+    )
+    lines = []
+    if latest:
+        missing = table[(table["period"] == latest) & (table["state"] == "missing")]["unit"].nunique()
+        lines.append(html.Div(t("tracker.latest_due", period=latest, due=_due_text(latest), missing=missing)))
+    else:
+        lines.append(html.Div(t("tracker.no_due")))
+    lines.append(
+        html.Div(t("tracker.locks", periods="、".join(sorted(locks))) if locks else t("tracker.no_locks"))
+    )
+    summary = unit_summary(table)
+    lines.append(
+        html.Div(
+            t(
+                "tracker.summary",
+                on_time=int(summary["on_time"].sum()),
+                late=int(summary["late"].sum()),
+                overdue=int(summary["overdue"].sum()),
+                not_due=int(summary["not_due"].sum()),
+            ),
+            className="fw-bold",
+        )
+    )
+    grid = grid_table(table, months=months, labels=labels, locks=locks)
+    lock_note = t("tracker.detail_locked") if period in locks else ""
+    detail = [
+        html.H4(t("tracker.detail_title", period=period, due=_due_text(period), lock=lock_note)),
+        cp.table(
+            [
+                t("tracker.col.unit"),
+                t("tracker.col.state"),
+                t("tracker.col.received"),
+                t("tracker.col.last"),
+                t("tracker.col.late_days"),
+                t("tracker.col.revisions"),
+                t("tracker.col.warnings"),
+                t("tracker.col.file"),
+            ],
+            detail_rows(table, period, labels),
+        ),
+    ]
+    return heading, lines, grid, detail, None
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(
+        __name__,
+        path="/status",
+        name=t("tracker.page.name"),
+        title=t("tracker.page.browser_title"),
+        order=6,
+        layout=layout,
+    )
+
+    @app.callback(
+        Output(ST_HEADING, "children"),
+        Output(ST_SUMMARY, "children"),
+        Output(ST_GRID, "children"),
+        Output(ST_DETAIL, "children"),
+        Output(ST_ALERT, "children"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ST_MOUNTED, "data"),
+    )
+    def update(region: str | None, window: str | None, period: str | None, _mounted: Any):  # noqa: ANN202
+        region, window, period = cp.require_filters(region, window, period)
+        return run_guarded(lambda: _render(region, window, period), lambda msg: ("", "", "", "", alert(msg)))
+
+    @app.callback(
+        Output(ST_EXPORT_DOWNLOAD, "data"),
+        Output(ST_EXPORT_ALERT, "children"),
+        Input(ST_EXPORT_BUTTON, "n_clicks"),
+        State(ST_EXPORT_UNIT, "value"),
+        State(ids.FILTER_REGION, "value"),
+        State(ids.FILTER_WINDOW, "value"),
+        State(ids.FILTER_PERIOD, "value"),
+        prevent_initial_call=True,
+    )
+    def download(
+        _clicks: int | None, unit: str | None, region: str | None, window: str | None, period: str | None
+    ):  # noqa: ANN202
+        if not region or not window or not period:
+            raise PreventUpdate
+        try:
+            content, name = export_bytes(region=region, window=window, period=period, unit=unit or None)
+        except Exception:
+            log.exception("assessment export failed")
+            return no_update, alert(t("dash.error.internal"))
+        return dcc.send_bytes(content, name), None
+
+
+def export_bytes(*, region: str, window: str, period: str, unit: str | None) -> tuple[bytes, str]:
+    """The same workbook ``ipdash export`` writes for these filters (default scheme, as of now)."""
+    from ipdash.export_workbook import export_assessment
+
+    cat = default_catalogue()
+    if unit is not None and (unit not in cat.units or cat.units[unit].region != region):
+        unit = None  # a unit of another region (the region filter changed): export the region
+    buffer = io.BytesIO()
+    with data.session_scope() as session:
+        export_assessment(
+            buffer,
+            session=session,
+            region=region,
+            period=period,
+            window=window,  # type: ignore[arg-type]
+            unit=unit,
+            generated_by=current_user(),
+        )
+    who = cat.units[unit].name_zh if unit else t(f"region.{region}")
+    return buffer.getvalue(), t(
+        "tracker.page.export_name", who=who, window=t(f"window.{window}"), period=period
+    )

@@ -1,0 +1,222 @@
+"""区详情 Unit page (/unit/<code>): one unit's scorecard (each indicator against the city and its
+target, with its score and rank), sparklines of the last months against the city, and its
+submissions with their warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, dcc, html, no_update
+
+from dashboard import components as cp
+from dashboard import data, ids
+from dashboard.figures import empty_figure, sparklines_figure
+from dashboard.fmt import flag, format_value, is_na
+from dashboard.safe import alert, run_guarded, safe_layout
+from indicators.windows import month_index
+from ipdash.catalogue import default_catalogue
+from ipdash.i18n import t
+from ipdash.settings import get_settings
+
+SPARK_MONTHS = 12
+MAX_SUBMISSIONS = 36
+
+
+@safe_layout
+def layout(code: str | None = None, **_query: Any) -> html.Div:
+    cat = default_catalogue()
+    unit = cat.units.get(code or "")
+    if unit is None:
+        return alert(t("dash.unit.unknown", code=code or ""), color="warning")
+    return html.Div(
+        [
+            dcc.Store(id=ids.UNIT_CODE, data=unit.code),
+            cp.page_title(
+                unit.name_zh,
+                html.Div(
+                    cp.dropdown(
+                        id=ids.UNIT_SELECT,
+                        options=[{"label": u.name_zh, "value": u.code} for u in cat.units_of(unit.region)],
+                        value=unit.code,
+                        clearable=False,
+                    ),
+                    className="unit-select",
+                ),
+            ),
+            html.Div(id=ids.UNIT_HEADING, className="text-muted mb-2"),
+            html.Div(id=ids.UNIT_ALERT),
+            html.H4(t("dash.unit.scorecard")),
+            dcc.Loading(html.Div(id=ids.UNIT_SCORECARD), delay_show=300),
+            html.H4(t("dash.unit.sparklines"), className="mt-3"),
+            cp.graph(ids.UNIT_SPARKS, f"unit_{unit.code}"),
+            html.H4(t("dash.unit.submissions"), className="mt-3"),
+            html.Div(id=ids.UNIT_SUBMISSIONS),
+        ]
+    )
+
+
+def register(app: dash.Dash) -> None:
+    dash.register_page(
+        __name__,
+        path_template="/unit/<code>",
+        name=t("dash.nav.unit"),
+        title=t("dash.title.unit"),
+        order=4,
+        layout=layout,
+    )
+
+    @app.callback(
+        Output(ids.PAGES_LOCATION, "pathname"),
+        Output(ids.PAGES_LOCATION, "search"),
+        Input(ids.UNIT_SELECT, "value"),
+        State(ids.UNIT_CODE, "data"),
+        State(ids.URL_WRITE, "search"),
+        prevent_initial_call=True,
+    )
+    def switch_unit(code: str | None, current: str | None, search: str | None):  # noqa: ANN202
+        if not code or code == current:
+            return no_update, no_update
+        return dash.get_relative_path(f"/unit/{code}"), search or ""
+
+    @app.callback(
+        Output(ids.UNIT_HEADING, "children"),
+        Output(ids.UNIT_SCORECARD, "children"),
+        Output(ids.UNIT_SPARKS, "figure"),
+        Output(ids.UNIT_SUBMISSIONS, "children"),
+        Output(ids.UNIT_ALERT, "children"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ids.UNIT_CODE, "data"),
+    )
+    def update(region, window, period, code):  # noqa: ANN001, ANN202
+        region, window, period = cp.require_filters(region, window, period)
+        return run_guarded(
+            lambda: unit_view(code, window, period),
+            lambda msg: ("", "", empty_figure(msg), "", alert(msg)),
+        )
+
+
+def unit_view(code: str, window: str, period: str) -> tuple:
+    cat = default_catalogue()
+    unit = cat.units[code]
+    region = unit.region  # the unit's own region, whatever the filter says
+    table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
+    score = data.score_table(region=region, period=period, window=window)  # type: ignore[arg-type]
+    comp = score.composite.set_index("unit")
+    heading = t(
+        "dash.rank.subtitle", region=cp.region_name(region), window=t(f"window.{window}"), period=period
+    )
+    if code in comp.index and not is_na(comp.at[code, "composite"]):
+        heading += "　" + t(
+            "dash.unit.composite",
+            score=format_value(comp.at[code, "composite"], None),
+            rank=int(comp.at[code, "rank"]),
+            n=int(comp["composite"].notna().sum()),
+        )
+    scorecard = _scorecard(table, score.detail, code)
+
+    months = data.available_months(region)
+    n = 1 if not months else max(1, min(SPARK_MONTHS, month_index(period) - month_index(months[-1]) + 1))
+    series = data.monthly_tables(region=region, end=period, window="month", months=n)
+    series = series[series["unit"].isin([code, "city"])]
+    sparks = sparklines_figure(
+        series,
+        unit=code,
+        indicators=list(cat.indicators.values()),
+        unit_label=unit.short_zh,
+        city_label=t("unit.city"),
+    )
+    return heading, scorecard, sparks, _submissions(data.unit_revisions(code)), None
+
+
+def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
+    cat = default_catalogue()
+    # Plain dicts: row-by-row .loc on a DataFrame cost more than the rest of the page.
+    mine = table[table["unit"] == code].set_index("indicator").to_dict("index")
+    bench = table[table["unit"] == "city"].set_index("indicator")["benchmark"].to_dict()
+    scored = detail[detail["unit"] == code].set_index("indicator")[["target", "score"]].to_dict("index")
+    header = [
+        t("dash.col.indicator"),
+        t("dash.col.value"),
+        t("dash.col.benchmark"),
+        t("dash.col.meets"),
+        t("dash.col.target"),
+        t("dash.col.score"),
+        t("dash.col.rank"),
+        t("dash.col.flags"),
+    ]
+    rows = []
+    for c, ind in cat.indicators.items():
+        if c not in mine:
+            continue
+        r = mine[c]
+        meets = r["meets_benchmark"]
+        badge = (
+            ""
+            if is_na(meets)
+            else html.Span(
+                t("dash.meets.yes") if flag(meets) else t("dash.meets.no"),
+                className="badge " + ("text-bg-success" if flag(meets) else "text-bg-warning"),
+            )
+        )
+        target = scored[c]["target"] if c in scored else None
+        points = scored[c]["score"] if c in scored else None
+        flags = []
+        if flag(r["small_denominator"]):
+            flags.append(t("dash.flag.small_denominator"))
+        if flag(r["incomplete"]):
+            flags.append(t("dash.flag.incomplete"))
+        rows.append(
+            [
+                ind.name_zh,
+                format_value(r["value"], ind),
+                format_value(bench.get(c), ind),
+                badge,
+                format_value(target, ind) if c in scored else "",
+                format_value(points, None) if c in scored else "",
+                "" if is_na(r["rank"]) else str(int(r["rank"])),
+                "、".join(flags),
+            ]
+        )
+    return cp.table(header, rows, class_name="scorecard")
+
+
+def _submissions(log: pd.DataFrame) -> Any:
+    if log.empty:
+        return html.P(t("dash.unit.no_submissions"), className="text-muted")
+    tz = get_settings().timezone
+    rows = []
+    for r in log.head(MAX_SUBMISSIONS).itertuples(index=False):
+        warnings = list(r.warnings or [])
+        warn_cell: Any = t("dash.unit.no_warnings")
+        if warnings:
+            warn_cell = html.Details(
+                [
+                    html.Summary(t("dash.unit.n_warnings", n=len(warnings))),
+                    html.Ul([html.Li(w.get("message", "")) for w in warnings], className="small mb-0"),
+                ]
+            )
+        rows.append(
+            [
+                r.period,
+                t("dash.unit.revision", no=int(r.revision_no))
+                + ("" if not r.is_current else " " + t("dash.unit.current")),
+                pd.Timestamp(r.submitted_at).tz_convert(tz).strftime("%Y-%m-%d %H:%M"),
+                r.created_by,
+                r.file_name,
+                warn_cell,
+            ]
+        )
+    header = [
+        t("dash.col.period"),
+        t("dash.col.revision"),
+        t("dash.col.submitted_at"),
+        t("dash.col.submitted_by"),
+        t("dash.col.file"),
+        t("dash.col.warnings"),
+    ]
+    return dbc.Card(dbc.CardBody(cp.table(header, rows, class_name="submissions")))

@@ -1,0 +1,46 @@
+"""Never a traceback to a user: callbacks and layouts catch their errors, log them with the
+traceback for the administrator, and show a Chinese message instead."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import dash_bootstrap_components as dbc
+from dash.exceptions import PreventUpdate
+
+from ipdash.i18n import t
+
+log = logging.getLogger("dashboard")
+T = TypeVar("T")
+
+
+def alert(message: str, color: str = "danger") -> dbc.Alert:
+    return dbc.Alert(message, color=color, className="my-2")
+
+
+def run_guarded(compute: Callable[[], T], on_error: Callable[[str], T]) -> T:
+    """``compute()``, or ``on_error(message)`` when it fails (PreventUpdate passes through)."""
+    try:
+        return compute()
+    except PreventUpdate:
+        raise
+    except Exception:
+        log.exception("dashboard callback failed")
+        return on_error(t("dash.error.internal"))
+
+
+def safe_layout(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A page layout that shows an alert instead of failing."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            log.exception("dashboard layout failed")
+            return alert(t("dash.error.internal"))
+
+    return wrapper

@@ -1,0 +1,26 @@
+"""Serving the dashboard from the command line (``ipdash serve`` / ``ipdash demo``).
+
+Brings the schema to head first, then runs the app on Flask's threaded server, without Dash's
+debug mode (which would ask an outside host for the latest Dash version: no internet here).
+Several users or workers: ``gunicorn -w 4 'dashboard.app:server'`` with ``IPDASH_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ipdash.i18n import t
+
+
+def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> int:
+    from dashboard.app import create_app
+    from store.db import open_engine
+
+    engine = open_engine(engine_url)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    app = create_app(url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(t("dash.serve.listening", url=f"http://{host}:{port}/"), flush=True)
+    app.run(host=host, port=port, debug=False, threaded=True)
+    return 0

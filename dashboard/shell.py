@@ -1,0 +1,220 @@
+"""The frame around every page: title, navigation, the shared filters (region, window, period)
+and the two callbacks that keep them in the URL.
+
+- ``sync_filters``: the URL (on load, a followed link, the back button) sets the filters; a
+  region change refreshes the months on offer. One callback, because it both reads and writes
+  the region (Dash allows that circle only inside one callback).
+- ``write_url``: the filters and every page control marked ``QUERY_PARAM`` are written back to
+  the query string through a second ``dcc.Location`` with ``refresh=False``, which changes the
+  address bar without re-rendering the page; the navigation links carry the same query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import data, ids
+from dashboard.components import dropdown, region_name
+from dashboard.filters import build_query, clean_filters, parse_query
+from indicators.windows import WINDOWS
+from ipdash.catalogue import default_catalogue
+from ipdash.i18n import t
+from ipdash.settings import get_settings
+
+
+def _nav_pages() -> list[dict[str, Any]]:
+    return sorted(
+        (p for p in dash.page_registry.values() if p.get("nav", True)),
+        key=lambda p: (p.get("order") if p.get("order") is not None else 99, p["module"]),
+    )
+
+
+def nav_href(page: dict[str, Any], region: str, search: str) -> str:
+    """Where a nav entry points: the page's path with the current query; a page whose path has a
+    ``<code>`` (the unit page) opens on the region's first unit."""
+    path = page["path"]
+    template = page.get("path_template")
+    if template and "<code>" in template:
+        units = default_catalogue().units_of(region)
+        path = template.replace("<code>", units[0].code if units else "")
+    return dash.get_relative_path(path) + search
+
+
+def layout() -> html.Div:
+    """A function, so the navigation reflects every page registered when the page is loaded."""
+    cat = default_catalogue()
+    settings = get_settings()
+    nav = [
+        dcc.Link(
+            page["name"],
+            href=nav_href(page, settings.region, ""),
+            id={"type": ids.NAV_LINK, "page": page["module"]},
+            className="nav-link",
+        )
+        for page in _nav_pages()
+    ]
+    filters = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label(t("dash.filter.region"), html_for=ids.FILTER_REGION, className="small mb-0"),
+                    dropdown(
+                        id=ids.FILTER_REGION,
+                        options=[{"label": region_name(r), "value": r} for r in cat.regions()],
+                        clearable=False,
+                        searchable=False,
+                    ),
+                ],
+                xs=12,
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label(t("dash.filter.window"), html_for=ids.FILTER_WINDOW, className="small mb-0"),
+                    dropdown(
+                        id=ids.FILTER_WINDOW,
+                        options=[{"label": t(f"window.{w}"), "value": w} for w in WINDOWS],
+                        clearable=False,
+                        searchable=False,
+                    ),
+                ],
+                xs=12,
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label(t("dash.filter.period"), html_for=ids.FILTER_PERIOD, className="small mb-0"),
+                    dropdown(id=ids.FILTER_PERIOD, options=[], clearable=False),
+                ],
+                xs=12,
+                md=3,
+            ),
+        ],
+        className="g-2 filter-bar",
+        id=ids.FILTER_BAR,
+    )
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL_WRITE, refresh=False),
+            html.Header(
+                [
+                    html.Div(
+                        [
+                            html.Span(t("app.title"), className="app-title"),
+                            html.Nav(nav, className="nav nav-pills"),
+                        ],
+                        className="d-flex flex-wrap align-items-center gap-3",
+                    ),
+                    filters,
+                ],
+                className="app-header",
+            ),
+            html.Div(id=ids.SHELL_ALERT),
+            html.Main(dash.page_container, className="app-main"),
+            html.Footer(t("dash.footer"), className="app-footer"),
+        ],
+        className="container-fluid",
+    )
+
+
+def _period_options(region: str, keep: str | None) -> list[dict[str, str]]:
+    months = data.available_months(region)
+    if keep and keep not in months:
+        months = sorted([*months, keep], reverse=True)
+    return [{"label": m, "value": m} for m in months]
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(ids.FILTER_REGION, "value"),
+        Output(ids.FILTER_WINDOW, "value"),
+        Output(ids.FILTER_PERIOD, "value"),
+        Output(ids.FILTER_PERIOD, "options"),
+        Output(ids.SHELL_ALERT, "children"),
+        Input(ids.PAGES_LOCATION, "search"),
+        Input(ids.FILTER_REGION, "value"),
+        State(ids.FILTER_WINDOW, "value"),
+        State(ids.FILTER_PERIOD, "value"),
+    )
+    def sync_filters(search: str | None, region: str | None, window: str | None, period: str | None):  # noqa: ANN202
+        try:
+            settings = get_settings()
+            cat = default_catalogue()
+            if ctx.triggered_id == ids.FILTER_REGION and region:
+                # The user picked another region: keep the month if that region has it.
+                months = data.available_months(region)
+                new_period = period if period in months else (months[0] if months else None)
+                alert = None if months else dbc.Alert(t("dash.empty.no_data_region"), color="info")
+                return no_update, no_update, new_period, _period_options(region, None), alert
+            wanted = clean_filters(parse_query(search), catalogue=cat, default_region=settings.region)
+            new_period = wanted.period or data.latest_month(wanted.region)
+            alert = None if new_period else dbc.Alert(t("dash.empty.no_data_region"), color="info")
+            return (
+                wanted.region if wanted.region != region else no_update,
+                wanted.window if wanted.window != window else no_update,
+                new_period if new_period != period else no_update,
+                _period_options(wanted.region, new_period),
+                alert,
+            )
+        except Exception:
+            from dashboard.safe import log
+
+            log.exception("filter sync failed")
+            return (
+                no_update,
+                no_update,
+                no_update,
+                no_update,
+                dbc.Alert(t("dash.error.internal"), color="danger"),
+            )
+
+    @app.callback(
+        Output(ids.URL_WRITE, "search"),
+        Output({"type": ids.NAV_LINK, "page": ALL}, "href"),
+        Output({"type": ids.NAV_LINK, "page": ALL}, "className"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input({"type": ids.QUERY_PARAM, "name": ALL}, "value"),
+        Input(ids.PAGES_LOCATION, "pathname"),
+        State({"type": ids.QUERY_PARAM, "name": ALL}, "id"),
+        State({"type": ids.NAV_LINK, "page": ALL}, "id"),
+        State(ids.URL_WRITE, "search"),
+    )
+    def write_url(  # noqa: ANN202
+        region: str | None,
+        window: str | None,
+        period: str | None,
+        values: list[Any],
+        pathname: str | None,
+        param_ids: list[dict[str, str]],
+        nav_ids: list[dict[str, str]],
+        current: str | None,
+    ):
+        region = region or get_settings().region
+        params: dict[str, Any] = dict(parse_query(current))
+        params.update({"region": region, "window": window, "period": period})
+        for pid, value in zip(param_ids, values, strict=True):
+            params[pid["name"]] = value
+        search = build_query(params)
+        path = dash.strip_relative_path(pathname or "/") or ""
+        hrefs, classes = [], []
+        for nid in nav_ids:
+            page = dash.page_registry.get(nid["page"], {})
+            hrefs.append(nav_href(page, region, search) if page else no_update)
+            own = page.get("path_template") or page.get("path") or ""
+            active = _same_page(own, "/" + path)
+            classes.append("nav-link active" if active else "nav-link")
+        if region is None or window is None or period is None or search == (current or ""):
+            return no_update, hrefs, classes
+        return search, hrefs, classes
+
+
+def _same_page(template: str, path: str) -> bool:
+    if "<" in template:
+        return path.startswith(template.split("<", 1)[0]) and template.split("<", 1)[0] != "/"
+    return template.rstrip("/") == path.rstrip("/")

@@ -1,0 +1,191 @@
+"""The submission tracker (报送情况): for every unit and month, did a return arrive, when, on
+time or late, how many revisions, which warnings are open, and is the period locked.
+
+Pure: DataFrames in (``store.tracking.revision_log``), DataFrames out; the CLI ``ipdash status``
+and the dashboard page 报送情况 render the same table.
+
+Rules (DOMAIN.md "timeliness_rate"; the indicator engine applies the same deadline):
+- The return for month M is due by day ``due_day`` of M+1, 24:00 local time (Asia/Shanghai by
+  default): it is late from 00:00 of the next day on (``due_limit``).
+- ``on_time``: the first accepted revision arrived before that limit; ``late``: after it.
+- ``missing``: nothing arrived (by ``now``); ``overdue`` is True once the limit has passed, so
+  "missing, not yet due" and "missing, overdue" are told apart.
+- ``revisions``: how many revisions the unit and month has (restores included); ``revised`` when
+  more than one. ``open_warnings``: the warnings stored with the submission of the *current*
+  revision that concern this unit and month (what the analyst still has to look at).
+- Arrivals after ``now`` are ignored, so the table can be rebuilt as it stood at any moment.
+- Order: units with nothing for the latest month already due come first (they are the ones to
+  chase), then units with any overdue month, then the catalogue's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+STATES = ("on_time", "late", "missing")
+
+TRACKER_COLUMNS = [
+    "unit",
+    "period",
+    "state",
+    "overdue",
+    "due_limit",
+    "first_received_at",
+    "last_received_at",
+    "days_late",
+    "revisions",
+    "revised",
+    "open_warnings",
+    "warning_messages",
+    "current_file",
+    "current_by",
+    "locked",
+]
+
+
+def due_limit(period: str, *, due_day: int = 10, tz: str = "Asia/Shanghai") -> pd.Timestamp:
+    """First instant (aware UTC) at which the return for ``period`` (YYYY-MM) is late:
+    00:00 local time of the day after ``due_day`` of the next month."""
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    local = (pd.Timestamp(year, month, due_day) + pd.Timedelta(days=1)).tz_localize(tz)
+    return local.tz_convert("UTC")
+
+
+def _utc(moment: datetime | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    # A naive moment is read as UTC, as the indicator engine reads its ``now``.
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def latest_due_month(
+    months: Sequence[str], *, now: datetime, due_day: int = 10, tz: str = "Asia/Shanghai"
+) -> str | None:
+    """The latest of ``months`` whose return was already due at ``now``; None if none was."""
+    at = _utc(now)
+    due = [m for m in months if due_limit(m, due_day=due_day, tz=tz) <= at]
+    return max(due) if due else None
+
+
+def tracker_table(
+    log: pd.DataFrame,
+    *,
+    units: Sequence[str],
+    months: Sequence[str],
+    now: datetime,
+    due_day: int = 10,
+    tz: str = "Asia/Shanghai",
+    locked: Iterable[str] = (),
+) -> pd.DataFrame:
+    """One row per (unit, month) of ``units`` × ``months``, in tracker order (see module doc).
+
+    ``log``: ``store.tracking.revision_log`` (unit, period, revision_no, submitted_at,
+    created_by, file_name, is_current, warnings …). Timestamps in the result are aware UTC.
+    """
+    at = _utc(now)
+    locked_set = set(locked)
+    wanted = log[log["unit"].isin(list(units)) & log["period"].isin(list(months))]
+    wanted = wanted[pd.to_datetime(wanted["submitted_at"], utc=True) <= at]
+    by_pair = {key: group for key, group in wanted.groupby(["unit", "period"], sort=False)}
+
+    rows = []
+    for unit in units:
+        for month in months:
+            limit = due_limit(month, due_day=due_day, tz=tz)
+            group = by_pair.get((unit, month))
+            row: dict[str, object] = {
+                "unit": unit,
+                "period": month,
+                "due_limit": limit,
+                "locked": month in locked_set,
+            }
+            if group is None or group.empty:
+                row.update(
+                    state="missing",
+                    overdue=bool(limit <= at),
+                    first_received_at=pd.NaT,
+                    last_received_at=pd.NaT,
+                    days_late=float("nan"),
+                    revisions=0,
+                    revised=False,
+                    open_warnings=0,
+                    warning_messages=[],
+                    current_file="",
+                    current_by="",
+                )
+            else:
+                received = pd.to_datetime(group["submitted_at"], utc=True)
+                first, last = received.min(), received.max()
+                # Current as of ``now``: the highest revision number that had arrived by then.
+                current = group.loc[group["revision_no"].idxmax()]
+                warnings = list(current["warnings"] or [])
+                late = bool(first >= limit)
+                row.update(
+                    state="late" if late else "on_time",
+                    overdue=False,
+                    first_received_at=first,
+                    last_received_at=last,
+                    days_late=(first - limit) / pd.Timedelta(days=1) if late else 0.0,
+                    revisions=len(group),
+                    revised=len(group) > 1,
+                    open_warnings=len(warnings),
+                    warning_messages=[str(w.get("message", "")) for w in warnings],
+                    current_file=str(current["file_name"]),
+                    current_by=str(current["created_by"]),
+                )
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=TRACKER_COLUMNS)
+    if table.empty:
+        return table
+    for column in ("first_received_at", "last_received_at", "due_limit"):
+        table[column] = pd.to_datetime(table[column], utc=True)
+    table["revisions"] = table["revisions"].astype(int)
+    table["open_warnings"] = table["open_warnings"].astype(int)
+    table["days_late"] = table["days_late"].astype(float)
+    return order_units(
+        table, units=units, latest_due=latest_due_month(months, now=at, due_day=due_day, tz=tz)
+    )
+
+
+def order_units(table: pd.DataFrame, *, units: Sequence[str], latest_due: str | None) -> pd.DataFrame:
+    """Units to chase first: nothing for ``latest_due``, then any overdue month; then catalogue order."""
+    missing_latest = set(
+        table.loc[(table["period"] == latest_due) & (table["state"] == "missing"), "unit"]
+        if latest_due
+        else []
+    )
+    overdue_count = table[table["overdue"]].groupby("unit").size()
+    position = {u: i for i, u in enumerate(units)}
+    key = {u: (0 if u in missing_latest else 1, -int(overdue_count.get(u, 0)), position[u]) for u in units}
+    order = sorted(units, key=key.__getitem__)
+    rank = {u: i for i, u in enumerate(order)}
+    return (
+        table.assign(_order=table["unit"].map(rank))
+        .sort_values(["_order", "period"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per unit (tracker order kept): months on time, late, overdue, not yet due; revisions; warnings."""
+    if table.empty:
+        return pd.DataFrame(
+            columns=["unit", "on_time", "late", "overdue", "not_due", "revisions", "open_warnings"]
+        )
+    grouped = table.groupby("unit", sort=False)
+    return pd.DataFrame(
+        {
+            "on_time": grouped["state"].agg(lambda s: int((s == "on_time").sum())),
+            "late": grouped["state"].agg(lambda s: int((s == "late").sum())),
+            "overdue": grouped["overdue"].agg(lambda s: int(s.sum())),
+            "not_due": grouped.apply(
+                lambda g: int(((g["state"] == "missing") & ~g["overdue"]).sum()), include_groups=False
+            ),
+            "revisions": grouped["revisions"].sum().astype(int),
+            "open_warnings": grouped["open_warnings"].sum().astype(int),
+        }
+    ).reset_index()

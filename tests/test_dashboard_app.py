@@ -1,0 +1,87 @@
+"""The app without a browser: built without touching the database, served from this server only,
+every dashboard string in the i18n module, the ``serve`` command wired, upload size checks."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from ipdash.i18n import messages
+from ipdash.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for key, value in attrs:
+            if key in ("href", "src") and value:
+                self.urls.append(value)
+
+
+def test_create_app_touches_no_database_and_serves_everything_itself(tmp_path: Path) -> None:
+    from dashboard.app import create_app
+
+    db = tmp_path / "never.db"
+    app = create_app(f"sqlite:///{db}")
+    client = app.server.test_client()
+    index = client.get("/rankings?region=shanghai")
+    assert index.status_code == 200
+    refs = _Refs()
+    refs.feed(index.get_data(as_text=True))
+    assert refs.urls, "the index page links its scripts and styles"
+    assert all(u.startswith("/") and not u.startswith("//") for u in refs.urls), refs.urls
+    css = client.get("/vendor/bootstrap.min.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert b"Bootstrap" in css.get_data()[:200]
+    assert client.get("/_dash-layout").status_code == 200
+    assert not db.exists()  # nothing opened a connection
+
+
+def test_wsgi_entry_point_exists() -> None:
+    import dashboard.app
+
+    assert callable(dashboard.app.server.wsgi_app)
+
+
+def test_every_dashboard_string_is_in_the_i18n_module() -> None:
+    used: set[str] = set()
+    for path in [*(ROOT / "dashboard").rglob("*.py"), ROOT / "etl" / "annotate.py"]:
+        used.update(re.findall(r"\"(dash\.[a-z_]+\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
+    used.update({"dash.cmp.mode.score", "dash.cmp.mode.relative", "dash.tr.title_month", "dash.tr.title_ytd"})
+    known = messages()
+    missing = sorted(k for k in used if k not in known and not k.endswith("."))
+    assert missing == []
+
+
+def test_serve_command_is_registered() -> None:
+    from ipdash.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["serve", "--db", "sqlite:///x.db", "--host", "0.0.0.0", "--port", "9000"]
+    )
+    assert (args.db, args.host, args.port) == ("sqlite:///x.db", "0.0.0.0", 9000)
+    assert args.handler.__module__ == "ipdash.commands.serve"
+
+
+def test_upload_refuses_oversized_files_before_reading_them() -> None:
+    from dashboard.pages.upload import check_one, decode_upload
+
+    limit = get_settings().max_file_bytes
+    content = b"PK\x03\x04" + b"\0" * limit
+    errors, warnings = check_one("big.xlsx", content, as_unit=None, region="shanghai")
+    assert [e.reason for e in errors] == ["too_large"] and warnings == []
+    assert "big.xlsx" in errors[0].message
+    assert (
+        decode_upload("data:application/octet-stream;base64," + base64.b64encode(b"abc").decode()) == b"abc"
+    )
+    with pytest.raises(ValueError):
+        decode_upload("no comma here")

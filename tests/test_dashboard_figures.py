@@ -1,0 +1,175 @@
+"""Figure builders, without a browser: hand-made frames in the service's shape in, figures out."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import figures as F
+from ipdash.catalogue import default_catalogue
+from ipdash.i18n import t
+
+NA = pd.NA
+RATE = default_catalogue().indicators["mediation_success_rate"]  # higher is better, %
+DAYS = default_catalogue().indicators["avg_handling_days"]  # lower is better, 天
+
+
+def table(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (unit, indicator, value, numerator, denominator, coverage, rank, meets, small, incomplete, benchmark)."""
+    cols = [
+        "unit", "indicator", "value", "numerator", "denominator", "coverage",
+        "rank", "meets_benchmark", "small_denominator", "incomplete", "benchmark",
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["rank"] = frame["rank"].astype("Int64")
+    for c in ("meets_benchmark", "small_denominator", "incomplete"):
+        frame[c] = frame[c].astype("boolean")
+    return frame
+
+
+# Four units and the city; b is best; a and d tie on 0.5 (rank 2, 2); c has no value.
+RANKED = table(
+    [
+        ("a", "mediation_success_rate", 0.5, 5.0, 10.0, 1.0, 2, False, False, False, 0.6),
+        ("b", "mediation_success_rate", 0.8, 4.0, 5.0, 1.0, 1, True, False, False, 0.6),
+        ("c", "mediation_success_rate", np.nan, 0.0, 0.0, 0.5, NA, NA, NA, True, 0.6),
+        ("d", "mediation_success_rate", 0.5, 2.0, 4.0, 2 / 3, 2, False, True, True, 0.6),
+        ("city", "mediation_success_rate", 11 / 19, 11.0, 19.0, 0.875, NA, NA, NA, NA, 0.6),
+    ]
+)
+LABELS = {"a": "甲", "b": "乙", "c": "丙", "d": "丁"}
+
+
+def test_ranking_rows_best_first_ties_in_catalogue_order_na_last() -> None:
+    rows = F.ranking_rows(RANKED, "mediation_success_rate", labels=LABELS, order=["d", "a", "b", "c"])
+    assert list(rows["unit"]) == ["b", "d", "a", "c"]  # tie a/d: catalogue order puts d first
+    assert list(rows["below"]) == [False, True, True, None]
+    assert list(rows["flagged"]) == [False, True, False, True]
+    assert rows.loc[1, "flag_text"] == t("dash.flag.small_denominator") + "、" + t("dash.flag.incomplete")
+    assert list(rows["label"]) == ["乙", "丁", "甲", "丙"]
+
+
+def test_ranking_figure_bars_colours_hatching_and_benchmark_line() -> None:
+    rows = F.ranking_rows(RANKED, "mediation_success_rate", labels=LABELS, order=["a", "b", "c", "d"])
+    fig = F.ranking_figure(rows, indicator=RATE, benchmark=0.6, title="调解成功率")
+    bar = fig.data[0]
+    assert list(bar.x) == ["乙", "甲", "丁"]  # 丙 has no value: not drawn
+    assert list(bar.y) == [0.8, 0.5, 0.5]
+    assert list(bar.marker.color) == [F.COLOR_MEETS, F.COLOR_BELOW, F.COLOR_BELOW]
+    assert list(bar.marker.pattern.shape) == ["", "", F.FLAG_PATTERN]  # 丁: small and incomplete
+    assert list(bar.text) == ["80.0%", "50.0%", "50.0%"]
+    assert fig.layout.xaxis.categoryarray == ("乙", "甲", "丁")
+    line = fig.layout.shapes[0]
+    assert (line.y0, line.y1) == (0.6, 0.6)
+    assert "60.0%" in fig.layout.annotations[0].text
+    assert fig.layout.yaxis.tickformat == ".1%"
+
+
+def test_ranking_figure_without_values_says_so() -> None:
+    rows = F.ranking_rows(RANKED[RANKED["unit"] == "c"], "mediation_success_rate", labels=LABELS, order=["c"])
+    fig = F.ranking_figure(rows, indicator=RATE, benchmark=0.6, title="x")
+    assert fig.layout.annotations[0].text == t("dash.empty.no_values")
+
+
+def test_composite_rows_flag_respread_units() -> None:
+    composite = pd.DataFrame(
+        {
+            "unit": ["b", "a", "c"],
+            "composite": [90.0, 80.0, np.nan],
+            "rank": pd.array([1, 2, NA], dtype="Int64"),
+            "respread": [False, True, False],
+            "na_indicators": [[], ["avg_handling_days"], []],
+        }
+    )
+    rows = F.composite_rows(
+        composite, labels=LABELS, order=["a", "b", "c"], names={"avg_handling_days": "平均办理周期"}
+    )
+    assert list(rows["unit"]) == ["b", "a", "c"]
+    assert list(rows["flagged"]) == [False, True, False]
+    assert "平均办理周期" in rows.loc[1, "flag_text"]
+    fig = F.ranking_figure(rows, indicator=None, benchmark=None, title="综合得分")
+    assert list(fig.data[0].text) == ["90.00", "80.00"]
+    assert not fig.layout.shapes  # no benchmark line for the composite
+
+
+def test_relative_to_city_is_signed_so_positive_is_better() -> None:
+    frame = pd.DataFrame(
+        {
+            "indicator": ["r", "d", "r", "r"],
+            "value": [0.6, 40.0, 0.3, np.nan],
+            "benchmark": [0.5, 50.0, 0.0, 0.5],
+        }
+    )
+    rel = F.relative_to_city(frame, {"r": "higher", "d": "lower"})
+    assert rel[0] == pytest.approx(0.2)  # (0.6 − 0.5) / 0.5
+    assert rel[1] == pytest.approx(0.2)  # 40 days against 50: 20 % better, lower is better
+    assert math.isnan(rel[2]) and math.isnan(rel[3])  # benchmark 0, value NA
+
+
+def test_comparison_heatmap_relative_is_centred_on_zero() -> None:
+    z = pd.DataFrame({"调解成功率": [0.2, -2.0]}, index=["甲", "乙"])
+    text = pd.DataFrame({"调解成功率": ["60.0%", "10.0%"]}, index=["甲", "乙"])
+    fig = F.comparison_heatmap(z, text, mode="relative", title="t")
+    heat = fig.data[0]
+    assert heat.zmid == 0
+    assert np.asarray(heat.z).tolist() == [[0.2], [-1.0]]  # colour clipped to ±100 %
+    assert list(heat.y) == ["甲", "乙"]
+    score = F.comparison_heatmap(z, text, mode="score", title="t")
+    assert (score.data[0].zmin, score.data[0].zmax) == (60, 100)
+
+
+def test_profile_figure_one_closed_loop_per_unit() -> None:
+    scores = pd.DataFrame(
+        {
+            "unit": ["a", "a", "b", "b"],
+            "indicator": ["x", "y", "x", "y"],
+            "score": [100.0, 60.0, 80.0, np.nan],
+        }
+    )
+    fig = F.profile_figure(scores, units=["a", "b"], labels=LABELS, names={"x": "X", "y": "Y"}, title="p")
+    assert [tr.name for tr in fig.data] == ["甲", "乙"]
+    assert list(fig.data[0].r) == [100.0, 60.0, 100.0]
+    assert list(fig.data[0].theta) == ["X", "Y", "X"]
+    assert list(fig.data[1].r) == [80.0, None, 80.0]
+
+
+def test_trend_figure_units_then_city_dashed_months_as_categories() -> None:
+    series = pd.DataFrame(
+        {
+            "unit": ["a", "a", "city", "city"],
+            "period": ["2023-01", "2023-02", "2023-01", "2023-02"],
+            "value": [0.5, np.nan, 0.6, 0.7],
+        }
+    )
+    fig = F.trend_figure(series, units=["a"], labels=LABELS, indicator=RATE, title="t", city_label="全市")
+    assert [tr.name for tr in fig.data] == ["甲", "全市"]
+    assert list(fig.data[0].y) == [0.5, None]
+    assert fig.data[1].line.dash == "dash"
+    assert fig.layout.xaxis.type == "category"
+
+
+def test_sparklines_two_lines_per_indicator() -> None:
+    series = pd.DataFrame(
+        {
+            "indicator": ["mediation_success_rate"] * 2 + ["avg_handling_days"] * 2,
+            "unit": ["a", "city"] * 2,
+            "period": ["2023-01"] * 4,
+            "value": [0.5, 0.6, 40.0, 50.0],
+        }
+    )
+    fig = F.sparklines_figure(series, unit="a", indicators=[RATE, DAYS], unit_label="甲", city_label="全市")
+    assert len(fig.data) == 4
+    assert [a.text for a in fig.layout.annotations] == [RATE.name_zh, DAYS.name_zh]
+
+
+def test_graph_config_is_chinese_png_and_stays_on_the_intranet() -> None:
+    config = F.graph_config("ranking")
+    assert config["locale"] == "zh-CN"
+    locale = config["locales"]["zh-CN"]
+    assert locale["dictionary"]["Download plot as a PNG"] == "下载图表为PNG格式"
+    assert len(locale["format"]["months"]) == 12 and locale["format"]["shortMonths"][0] == "1月"
+    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False

@@ -1,0 +1,105 @@
+"""Display formatting, URL state and identity: pure functions, hand-computed expectations."""
+
+from __future__ import annotations
+
+import math
+
+import flask
+import pandas as pd
+import pytest
+
+from dashboard.filters import Filters, build_query, clean_filters, parse_query, split_list
+from dashboard.fmt import change_is_good, flag, format_change, format_coverage, format_number, format_value
+from dashboard.identity import current_user
+from ipdash.catalogue import default_catalogue
+
+IND = default_catalogue().indicators
+RATE, DAYS, SCORE, LEVEL = (
+    IND["mediation_success_rate"],
+    IND["avg_handling_days"],
+    IND["satisfaction_score"],
+    IND["adjudication_volume"],
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "indicator", "shown"),
+    [
+        (0.873, RATE, "87.3%"),
+        (1.0, RATE, "100.0%"),
+        (95.46, DAYS, "95.5天"),
+        (81.25, SCORE, "81.25分"),
+        (1234.0, LEVEL, "1,234件"),
+        (2.5, LEVEL, "2.5件"),
+        (math.nan, RATE, "—"),
+        (None, LEVEL, "—"),
+        (pd.NA, DAYS, "—"),
+        (92.3727, None, "92.37"),  # the composite score
+    ],
+)
+def test_format_value(value: object, indicator: object, shown: str) -> None:
+    assert format_value(value, indicator) == shown  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "indicator", "shown", "good"),
+    [
+        (0.032, RATE, "+3.2个百分点", True),  # a difference, in percentage points
+        (-0.0004, RATE, "0.0个百分点", None),  # too small to show: no sign, no colour
+        (-1.54, DAYS, "-1.5天", True),  # fewer days is better
+        (2.0, DAYS, "+2.0天", False),
+        (0.5, SCORE, "+0.50分", True),
+        (0.051, LEVEL, "+5.1%", True),  # counts: a relative change
+        (-0.2, LEVEL, "-20.0%", False),
+        (math.nan, LEVEL, "—", None),
+    ],
+)
+def test_format_change(change: float, indicator: object, shown: str, good: bool | None) -> None:
+    assert format_change(change, indicator) == shown  # type: ignore[arg-type]
+    assert change_is_good(change, indicator) is good  # type: ignore[arg-type]
+
+
+def test_numbers_coverage_and_flags() -> None:
+    assert format_number(12345.0) == "12,345"
+    assert format_number(1234.5) == "1,234.50"
+    assert format_number(math.nan) == "—"
+    assert format_coverage(11 / 12) == "92%"
+    assert [flag(v) for v in (True, False, pd.NA, None)] == [True, False, False, False]
+
+
+def test_query_round_trip_keeps_other_pages_params() -> None:
+    query = parse_query("?region=shanghai&window=quarter&period=2023-06&units=jingan,pudong")
+    assert query == {"region": "shanghai", "window": "quarter", "period": "2023-06", "units": "jingan,pudong"}
+    assert split_list(query["units"]) == ["jingan", "pudong"]
+    written = build_query({**query, "indicator": "case_completion_rate", "mode": None})
+    assert (
+        written
+        == "?region=shanghai&window=quarter&period=2023-06&indicator=case_completion_rate&units=jingan,pudong"
+    )
+    assert build_query({}) == ""
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("", Filters("shanghai", "ytd", None)),
+        ("?region=anhui&window=rolling12&period=2023-02", Filters("anhui", "rolling12", "2023-02")),
+        (
+            "?region=mars&window=decade&period=2023-13",
+            Filters("shanghai", "ytd", None),
+        ),  # bad values: defaults
+    ],
+)
+def test_clean_filters(search: str, expected: Filters) -> None:
+    got = clean_filters(parse_query(search), catalogue=default_catalogue(), default_region="shanghai")
+    assert got == expected
+
+
+def test_identity_header_then_typed_name_then_anonymous() -> None:
+    app = flask.Flask(__name__)
+    with app.test_request_context(headers={"X-Remote-User": " 李四 "}):
+        assert current_user("张三") == "李四"  # the proxy's word wins
+    with app.test_request_context():
+        assert current_user("  张三 ") == "张三"
+        assert current_user("") == "anonymous"
+        assert current_user(None) == "anonymous"
