@@ -189,3 +189,18 @@ def load_upload(
         else:
             session.rollback()
         return result
+
+
+def warm_up(region: str) -> None:
+    """Compute what a Monday-morning visit asks first — the latest month's indicators and scores,
+    and the trends — so the first leader to open the dashboard does not wait for the region-wide
+    read (seconds at national scale). Called in a background thread by ``serve``."""
+    from dashboard.pages.trends import months_back
+
+    period = latest_month(region)
+    if period is None:
+        return
+    score_table(region=region, period=period, window="ytd")
+    n = months_back(region, period)
+    for window in ("month", "ytd"):
+        monthly_tables(region=region, end=period, window=window, months=n)  # type: ignore[arg-type]

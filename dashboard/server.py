@@ -8,6 +8,7 @@ Several users or workers: ``gunicorn -w 4 'dashboard.app:server'`` with ``IPDASH
 from __future__ import annotations
 
 import logging
+import threading
 
 from ipdash.i18n import t
 
@@ -21,6 +22,22 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
     engine.dispose()
     app = create_app(url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _warm_up_in_background(app)
     print(t("dash.serve.listening", url=f"http://{host}:{port}/"), flush=True)
     app.run(host=host, port=port, debug=False, threaded=True)
     return 0
+
+
+def _warm_up_in_background(app) -> None:  # noqa: ANN001 - dash.Dash
+    """Fill the service caches for the default region while the server starts answering."""
+    from dashboard.data import warm_up
+    from ipdash.settings import get_settings
+
+    def run() -> None:
+        try:
+            with app.server.app_context():
+                warm_up(get_settings().region)
+        except Exception:  # warming is an optimisation: a failure only means a slower first page
+            logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
+
+    threading.Thread(target=run, name="ipdash-warm-up", daemon=True).start()

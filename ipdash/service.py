@@ -34,15 +34,71 @@ from store import queries
 from store.models import Revision, UnitTarget
 
 CACHE_SIZE = 64
+# Region-wide value frames (all periods; categorical columns) shared by every window's
+# computation: the national store is 3.5 M rows, read once per data version instead of once per
+# window (the dashboard's trends ask for 48 windows).
+VALUES_CACHE_SIZE = 8  # value and arrival frames of a few regions / as-of times
 
 _cache: OrderedDict[tuple, Any] = OrderedDict()
 _lock = threading.Lock()
 T = TypeVar("T")
 
 
+_values_cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _values_cache.clear()
+
+
+def region_values(*, session: Session, region: str, as_of: datetime | None = None) -> pd.DataFrame:
+    """Every current value of ``region`` (or as current at ``as_of``), cached per data version.
+
+    Read-only for callers: it is shared, not copied (slicing it makes new frames anyway).
+    """
+    as_of = _as_of_utc(as_of)
+    key = (
+        _database_key(session),
+        data_version(session=session),
+        region,
+        as_of.isoformat() if as_of else None,
+    )
+    with _lock:
+        if key in _values_cache:
+            _values_cache.move_to_end(key)
+            return _values_cache[key]
+    frame = queries.current_values(session=session, region=region, as_of=as_of, categorical=True)
+    with _lock:
+        _values_cache[key] = frame
+        while len(_values_cache) > VALUES_CACHE_SIZE:
+            _values_cache.popitem(last=False)
+    return frame
+
+
+def region_arrivals(*, session: Session, region: str, as_of: datetime | None = None) -> pd.DataFrame:
+    """First arrival of each unit-month of ``region`` (for timeliness), cached like the values."""
+    as_of = _as_of_utc(as_of)
+    key = (
+        "arrivals",
+        _database_key(session),
+        data_version(session=session),
+        region,
+        as_of.isoformat() if as_of else None,
+    )
+    with _lock:
+        if key in _values_cache:
+            _values_cache.move_to_end(key)
+            return _values_cache[key]
+    frame = queries.arrivals(session=session, region=region)
+    if as_of is not None:
+        frame = frame[frame["first_received_at"] <= pd.Timestamp(as_of)]
+    with _lock:
+        _values_cache[key] = frame
+        while len(_values_cache) > VALUES_CACHE_SIZE:
+            _values_cache.popitem(last=False)
+    return frame
 
 
 def _cached(key: tuple, compute: Callable[[], T], copy: Callable[[T], T]) -> T:
@@ -131,12 +187,9 @@ def indicator_table(
     def compute() -> pd.DataFrame:
         settings = get_settings()
         units = region_units(region, cat)
-        values = queries.current_values(
-            session=session, region=region, periods=periods_needed(period, window), as_of=as_of
-        )
-        arrivals = queries.arrivals(session=session, region=region)
-        if as_of is not None:
-            arrivals = arrivals[arrivals["first_received_at"] <= pd.Timestamp(as_of)]
+        everything = region_values(session=session, region=region, as_of=as_of)
+        values = everything[everything["period"].isin(periods_needed(period, window))]
+        arrivals = region_arrivals(session=session, region=region, as_of=as_of)
         return compute_indicators(
             values,
             catalogue=cat,

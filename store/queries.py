@@ -46,7 +46,10 @@ def current_values(
     periods: Iterable[str] | None = None,
     units: Iterable[str] | None = None,
     as_of: datetime | None = None,
+    categorical: bool = False,
 ) -> pd.DataFrame:
+    """Current values (or those current at ``as_of``). ``categorical``: unit, period and measure
+    as pandas categoricals — a tenth of the memory and faster grouping for region-wide frames."""
     stmt = select(Revision.unit_code, Revision.period, MeasureValue.measure_code, MeasureValue.value).join(
         MeasureValue, MeasureValue.revision_id == Revision.id
     )
@@ -60,18 +63,19 @@ def current_values(
         stmt = stmt.where(Revision.period.in_(list(periods)))  # type: ignore[attr-defined]
     if units is not None:
         stmt = stmt.where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
-    rows = session.connection().execute(stmt).all()
+    result = session.connection().execute(stmt)
+    # Plain str/str/str/float columns need no SQLAlchemy row processing: take the DB-API rows
+    # directly (a national-scale read is millions of rows).
+    rows = result.cursor.fetchall() if result.cursor is not None else result.all()
+    result.close()
     if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else "str") for c in VALUE_COLUMNS})
-    units_col, periods_col, measures_col, values_col = zip(*rows, strict=True)
-    return pd.DataFrame(
-        {
-            "unit": units_col,
-            "period": periods_col,
-            "measure": measures_col,
-            "value": pd.array(values_col, dtype=float),
-        }
-    )
+        frame = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else "str") for c in VALUE_COLUMNS})
+    else:
+        # from_records on plain tuples is C-speed; zip(*rows) over millions of rows is not.
+        frame = pd.DataFrame.from_records(rows, columns=VALUE_COLUMNS, coerce_float=True)
+        frame["value"] = frame["value"].astype(float)
+    kind = "category" if categorical else "str"
+    return frame.astype({"unit": kind, "period": kind, "measure": kind})
 
 
 def arrivals(*, session: Session, region: str | None = None) -> pd.DataFrame:
@@ -84,9 +88,14 @@ def arrivals(*, session: Session, region: str | None = None) -> pd.DataFrame:
     if region:
         stmt = stmt.join(Unit, Unit.code == Revision.unit_code).where(Unit.region == region)
     rows = session.connection().execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["unit", "period", "first_received_at"])
-    frame["first_received_at"] = pd.to_datetime(frame["first_received_at"], utc=True)
-    return frame
+    units_col, periods_col, times_col = zip(*rows, strict=True) if rows else ((), (), ())
+    return pd.DataFrame(
+        {
+            "unit": pd.Series(units_col, dtype="str"),
+            "period": pd.Series(periods_col, dtype="str"),
+            "first_received_at": pd.to_datetime(pd.Series(times_col, dtype=object), utc=True),
+        }
+    )
 
 
 def unit_targets(*, session: Session, region: str | None = None) -> pd.DataFrame:

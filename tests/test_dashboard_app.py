@@ -85,3 +85,42 @@ def test_upload_refuses_oversized_files_before_reading_them() -> None:
     )
     with pytest.raises(ValueError):
         decode_upload("no comma here")
+
+
+def test_warm_up_fills_the_caches_the_first_pages_use(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """After ``warm_up`` the overview scores and the trends are served without computing again."""
+    import sys
+
+    from sqlmodel import Session
+
+    from dashboard import data
+    from dashboard.app import create_app
+    from ipdash import service
+    from store.db import open_engine
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_cli_etl import make  # a consistent layout-A return written with the real writer
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = open_engine(url)
+    from etl.load import load_file
+
+    for month in ("2023-01", "2023-02", "2023-03"):
+        with Session(engine) as s:
+            assert load_file(make(tmp_path, "jingan", month), session=s).status == "accepted"
+            s.commit()
+    engine.dispose()
+    app = create_app(url)
+    service.clear_cache()
+    with app.server.app_context():
+        data.warm_up("shanghai")
+
+        def no_more(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise AssertionError("computed again after warm-up")
+
+        monkeypatch.setattr(service, "compute_indicators", no_more)
+        assert not data.score_table(region="shanghai", period="2023-03", window="ytd").composite.empty
+        series = data.trend(
+            region="shanghai", indicator="case_completion_rate", end="2023-03", window="ytd", months=3
+        )
+        assert sorted(series["period"].unique()) == ["2023-01", "2023-02", "2023-03"]
