@@ -175,9 +175,9 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _export_raw(args: argparse.Namespace) -> int:
-    from etl.writers import write_ledger
     from sqlmodel import Session
 
+    from etl.writers import write_ledger
     from ipdash.settings import get_settings
     from store.queries import current_values
 
