@@ -10,6 +10,8 @@ from __future__ import annotations
 PAGES_LOCATION = "_pages_location"
 
 # --- the shell: header, navigation, filters ------------------------------------------------------
+URL_RELOAD = "url-reload"  # a dcc.Store: an address to navigate to in full (a region change)
+URL_RELOAD_DONE = "url-reload-done"  # the hidden output of that navigation's clientside callback
 URL_WRITE = "url-write"  # a second dcc.Location (refresh=False) that rewrites the query silently
 NAV_LINK = "nav-link"  # {"type": NAV_LINK, "page": <module name>}
 FILTER_REGION = "filter-region"

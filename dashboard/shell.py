@@ -100,6 +100,8 @@ def layout() -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL_WRITE, refresh=False),
+            dcc.Store(id=ids.URL_RELOAD),
+            html.Div(id=ids.URL_RELOAD_DONE, hidden=True),
             html.Header(
                 [
                     html.Div(
@@ -172,8 +174,16 @@ def register_callbacks(app: dash.Dash) -> None:
                 dbc.Alert(t("dash.error.internal"), color="danger"),
             )
 
+    app.clientside_callback(
+        _RELOAD_JS,
+        Output(ids.URL_RELOAD_DONE, "children"),
+        Input(ids.URL_RELOAD, "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output(ids.URL_WRITE, "search"),
+        Output(ids.URL_RELOAD, "data"),
         Output({"type": ids.NAV_LINK, "page": ALL}, "href"),
         Output({"type": ids.NAV_LINK, "page": ALL}, "className"),
         Input(ids.FILTER_REGION, "value"),
@@ -184,6 +194,7 @@ def register_callbacks(app: dash.Dash) -> None:
         State({"type": ids.QUERY_PARAM, "name": ALL}, "id"),
         State({"type": ids.NAV_LINK, "page": ALL}, "id"),
         State(ids.URL_WRITE, "search"),
+        State(ids.PAGES_LOCATION, "search"),
     )
     def write_url(  # noqa: ANN202
         region: str | None,
@@ -194,7 +205,9 @@ def register_callbacks(app: dash.Dash) -> None:
         param_ids: list[dict[str, str]],
         nav_ids: list[dict[str, str]],
         current: str | None,
+        opened: str | None,
     ):
+        picked = region if ctx.triggered_id == ids.FILTER_REGION else None  # a user's choice, not start-up
         region = region or get_settings().region
         params: dict[str, Any] = dict(parse_query(current))
         params.update({"region": region, "window": window, "period": period})
@@ -209,9 +222,26 @@ def register_callbacks(app: dash.Dash) -> None:
             own = page.get("path_template") or page.get("path") or ""
             active = _same_page(own, "/" + path)
             classes.append("nav-link active" if active else "nav-link")
+        # The region the page was built for: the query as last written, else as the page opened.
+        shown = parse_query(current or opened).get("region")
+        if picked and shown and shown != picked:
+            # A page's own pickers (units on 对比/趋势) list the region it was built for: a region
+            # change reloads the page with the new query instead of patching each picker. The new
+            # region may have no month yet (period None): the query then simply leaves it out.
+            return no_update, (pathname or "/") + search, hrefs, classes
         if region is None or window is None or period is None or search == (current or ""):
-            return no_update, hrefs, classes
-        return search, hrefs, classes
+            return no_update, no_update, hrefs, classes
+        return search, no_update, hrefs, classes
+
+
+# A full navigation to the address in the store (a region change rebuilds the page); done in the
+# browser because a second dcc.Location with refresh=True reloaded the old address instead.
+_RELOAD_JS = """
+function (href) {
+    if (href) { window.location.assign(href); }
+    return "";
+}
+"""
 
 
 def _same_page(template: str, path: str) -> bool:

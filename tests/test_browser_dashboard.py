@@ -267,3 +267,17 @@ def test_nav_has_every_registered_page(dash_duo, app_url: str) -> None:
     dash_duo.wait_for_element("#ov-cards .ov-card", timeout=20)
     names = [e.text for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".app-header .nav-link")]
     assert names[:6] == ["总览", "排名", "对比", "趋势", "区详情", "上传"]
+
+
+def test_region_change_rebuilds_the_unit_pickers(dash_duo, app_url: str) -> None:
+    """Switching 地区 on 趋势 reloads the page for the new region: its unit picker offers that
+    region's units (Anhui cities), not the Shanghai districts chosen before."""
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(base + "/trends" + QUERY + "&units=pudong,jingan")
+    dash_duo.wait_for_element("#tr-monthly .js-plotly-plot .scatterlayer .trace", timeout=20)
+    assert "浦东新区" in dash_duo.find_element(".tr-units").text
+    dash_duo.select_dcc_dropdown("#filter-region", "安徽省")
+    wait_for(lambda: "region=anhui" in dash_duo.driver.current_url, message="region in the URL")
+    wait_for(lambda: "合肥市" in dash_duo.find_element(".tr-units").text, message="Anhui units chosen")
+    assert "浦东新区" not in dash_duo.find_element(".tr-units").text
+    assert console_errors(dash_duo) == []

@@ -33,7 +33,8 @@ def layout(
         {"label": u.name_zh, "value": u.code}
         for u in (cat.units_of(region) if region else cat.units.values())
     ]
-    chosen = [u for u in split_list(units) if u in cat.units][:MAX_UNITS]
+    offered = {o["value"] for o in unit_options}
+    chosen = [u for u in split_list(units) if u in offered][:MAX_UNITS]  # another region's units drop out
     return html.Div(
         [
             cp.page_title(t("dash.nav.comparison")),

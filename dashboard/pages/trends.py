@@ -33,7 +33,8 @@ def layout(
     cat = default_catalogue()
     region = region if region in cat.regions() else None
     pool = cat.units_of(region) if region else list(cat.units.values())
-    chosen = [u for u in split_list(units) if u in cat.units] or [u.code for u in pool[:DEFAULT_UNITS]]
+    offered = {u.code for u in pool}
+    chosen = [u for u in split_list(units) if u in offered] or [u.code for u in pool[:DEFAULT_UNITS]]
     return html.Div(
         [
             cp.page_title(t("dash.nav.trends")),
