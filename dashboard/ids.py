@@ -83,3 +83,15 @@ UP_CLEAR = "up-clear"
 UP_RESULT = "up-result"
 UP_ANNOTATE = "up-annotate"  # {"type": UP_ANNOTATE, "index": i}
 UP_ANNOTATED_DOWNLOAD = "up-annotated-download"
+
+# 报送情况 (tracker page)
+ST_MOUNTED = "st-mounted"
+ST_HEADING = "st-heading"
+ST_ALERT = "st-alert"
+ST_SUMMARY = "st-summary"
+ST_GRID = "st-grid"
+ST_DETAIL = "st-detail"
+ST_EXPORT_UNIT = "st-export-unit"
+ST_EXPORT_BUTTON = "st-export-button"
+ST_EXPORT_DOWNLOAD = "st-export-download"
+ST_EXPORT_ALERT = "st-export-alert"

@@ -95,6 +95,7 @@ PAGES = [
     ("trends", "/trends", "#tr-monthly .js-plotly-plot .scatterlayer .trace"),
     ("unit", "/unit/jingan", "#unit-scorecard table"),
     ("upload", "/upload", "#up-upload"),
+    ("status", "/status", "#st-grid table"),
 ]
 
 
@@ -280,4 +281,45 @@ def test_region_change_rebuilds_the_unit_pickers(dash_duo, app_url: str) -> None
     wait_for(lambda: "region=anhui" in dash_duo.driver.current_url, message="region in the URL")
     wait_for(lambda: "合肥市" in dash_duo.find_element(".tr-units").text, message="Anhui units chosen")
     assert "浦东新区" not in dash_duo.find_element(".tr-units").text
+    assert console_errors(dash_duo) == []
+
+
+def test_status_page_exports_the_assessment_workbook(dash_duo, app_url: str) -> None:
+    """报送情况's button downloads the same workbook as ``ipdash export``: its 综合排名 sheet lists
+    the composite of the first-ranked unit exactly as ``ipdash score`` gives it."""
+    import time
+
+    from openpyxl import load_workbook
+
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(base + "/status" + QUERY)
+    dash_duo.wait_for_element("#st-grid table", timeout=30)
+    click(dash_duo, "#st-export-button")
+    folder = Path(dash_duo.download_path)
+    deadline = time.time() + 60
+    while time.time() < deadline and not [p for p in folder.glob("*.xlsx") if p.stat().st_size > 0]:
+        time.sleep(0.5)
+    (path,) = [p for p in folder.glob("*.xlsx")]
+    wb = load_workbook(path)
+    assert {"综合排名", "指标明细", "原始数据", "口径说明", "修订记录"} <= set(wb.sheetnames)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ipdash.cli",
+            "score",
+            "--db",
+            app_url,
+            "--period",
+            "2023-12",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    first = json.loads(out.stdout)[0]
+    cells = [c for row in wb["综合排名"].iter_rows(values_only=True) for c in row]
+    assert any(isinstance(c, float) and abs(c - first["composite"]) < 1e-9 for c in cells)
     assert console_errors(dash_duo) == []

@@ -30,17 +30,6 @@ from ipdash.catalogue import default_catalogue
 from ipdash.i18n import t
 from ipdash.settings import get_settings
 
-ST_MOUNTED = "st-mounted"
-ST_HEADING = "st-heading"
-ST_ALERT = "st-alert"
-ST_SUMMARY = "st-summary"
-ST_GRID = "st-grid"
-ST_DETAIL = "st-detail"
-ST_EXPORT_UNIT = "st-export-unit"
-ST_EXPORT_BUTTON = "st-export-button"
-ST_EXPORT_DOWNLOAD = "st-export-download"
-ST_EXPORT_ALERT = "st-export-alert"
-
 # Bootstrap's table-cell colours: green on time, yellow late, red overdue, grey not yet due.
 STATE_CLASS = {
     "on_time": "table-success",
@@ -80,39 +69,41 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
                             [
                                 dbc.Label(
                                     t("tracker.page.export_unit"),
-                                    html_for=ST_EXPORT_UNIT,
+                                    html_for=ids.ST_EXPORT_UNIT,
                                     className="small mb-0",
                                 ),
                                 dcc.Dropdown(
-                                    id=ST_EXPORT_UNIT, options=unit_options, value="", clearable=False
+                                    id=ids.ST_EXPORT_UNIT, options=unit_options, value="", clearable=False
                                 ),
                             ],
                             md=4,
                         ),
                         dbc.Col(
-                            dbc.Button(t("tracker.page.export_button"), id=ST_EXPORT_BUTTON, color="primary"),
+                            dbc.Button(
+                                t("tracker.page.export_button"), id=ids.ST_EXPORT_BUTTON, color="primary"
+                            ),
                             md="auto",
                             className="align-self-end",
                         ),
                     ],
                     className="g-2",
                 ),
-                dcc.Loading(html.Div(id=ST_EXPORT_ALERT), delay_show=200),
-                dcc.Download(id=ST_EXPORT_DOWNLOAD),
+                dcc.Loading(html.Div(id=ids.ST_EXPORT_ALERT), delay_show=200),
+                dcc.Download(id=ids.ST_EXPORT_DOWNLOAD),
             ]
         ),
         className="mb-3",
     )
     return html.Div(
         [
-            dcc.Store(id=ST_MOUNTED, data=True),
-            cp.page_title(t("tracker.page.title"), html.Span(id=ST_HEADING, className="text-muted")),
+            dcc.Store(id=ids.ST_MOUNTED, data=True),
+            cp.page_title(t("tracker.page.title"), html.Span(id=ids.ST_HEADING, className="text-muted")),
             html.P(t("tracker.page.intro"), className="small text-muted"),
-            html.Div(id=ST_ALERT),
-            html.Div(id=ST_SUMMARY, className="mb-2"),
+            html.Div(id=ids.ST_ALERT),
+            html.Div(id=ids.ST_SUMMARY, className="mb-2"),
             html.P(t("tracker.legend"), className="small"),
-            dcc.Loading(html.Div(id=ST_GRID), delay_show=300),
-            html.Div(id=ST_DETAIL, className="mt-3"),
+            dcc.Loading(html.Div(id=ids.ST_GRID), delay_show=300),
+            html.Div(id=ids.ST_DETAIL, className="mt-3"),
             export_card,
         ]
     )
@@ -277,25 +268,25 @@ def register(app: dash.Dash) -> None:
     )
 
     @app.callback(
-        Output(ST_HEADING, "children"),
-        Output(ST_SUMMARY, "children"),
-        Output(ST_GRID, "children"),
-        Output(ST_DETAIL, "children"),
-        Output(ST_ALERT, "children"),
+        Output(ids.ST_HEADING, "children"),
+        Output(ids.ST_SUMMARY, "children"),
+        Output(ids.ST_GRID, "children"),
+        Output(ids.ST_DETAIL, "children"),
+        Output(ids.ST_ALERT, "children"),
         Input(ids.FILTER_REGION, "value"),
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
-        Input(ST_MOUNTED, "data"),
+        Input(ids.ST_MOUNTED, "data"),
     )
     def update(region: str | None, window: str | None, period: str | None, _mounted: Any):  # noqa: ANN202
         region, window, period = cp.require_filters(region, window, period)
         return run_guarded(lambda: _render(region, window, period), lambda msg: ("", "", "", "", alert(msg)))
 
     @app.callback(
-        Output(ST_EXPORT_DOWNLOAD, "data"),
-        Output(ST_EXPORT_ALERT, "children"),
-        Input(ST_EXPORT_BUTTON, "n_clicks"),
-        State(ST_EXPORT_UNIT, "value"),
+        Output(ids.ST_EXPORT_DOWNLOAD, "data"),
+        Output(ids.ST_EXPORT_ALERT, "children"),
+        Input(ids.ST_EXPORT_BUTTON, "n_clicks"),
+        State(ids.ST_EXPORT_UNIT, "value"),
         State(ids.FILTER_REGION, "value"),
         State(ids.FILTER_WINDOW, "value"),
         State(ids.FILTER_PERIOD, "value"),
