@@ -32,27 +32,12 @@ import pandas as pd
 from indicators.windows import WINDOWS, window_months
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
 from ipdash.i18n import t
+from ipdash.tracker import TRACKER_COLUMNS
 
 _LOCK_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
-STATUS_COLUMNS = [
-    "unit",
-    "unit_name",
-    "period",
-    "state",
-    "overdue",
-    "due_limit",
-    "first_received_at",
-    "last_received_at",
-    "days_late",
-    "revisions",
-    "revised",
-    "open_warnings",
-    "warning_messages",
-    "current_file",
-    "current_by",
-    "locked",
-]
+# The tracker's columns with the unit's name after its code (csv/json of ``ipdash status``).
+STATUS_COLUMNS = ["unit", "unit_name", *(c for c in TRACKER_COLUMNS if c != "unit")]
 
 
 def lock_period_arg(value: str) -> str:
