@@ -53,52 +53,43 @@ def clear_cache() -> None:
         _values_cache.clear()
 
 
+def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A region-wide frame from the small cache, computed on a miss; shared, not copied."""
+    with _lock:
+        if key in _values_cache:
+            _values_cache.move_to_end(key)
+            return _values_cache[key]
+    frame = compute()
+    with _lock:
+        _values_cache[key] = frame
+        while len(_values_cache) > VALUES_CACHE_SIZE:
+            _values_cache.popitem(last=False)
+    return frame
+
+
 def region_values(*, session: Session, region: str, as_of: datetime | None = None) -> pd.DataFrame:
     """Every current value of ``region`` (or as current at ``as_of``), cached per data version.
 
     Read-only for callers: it is shared, not copied (slicing it makes new frames anyway).
     """
     as_of = _as_of_utc(as_of)
-    key = (
-        _database_key(session),
-        data_version(session=session),
-        region,
-        as_of.isoformat() if as_of else None,
+    key = ("values", _database_key(session), data_version(session=session), region, as_of)
+    return _shared_frame(
+        key, lambda: queries.current_values(session=session, region=region, as_of=as_of, categorical=True)
     )
-    with _lock:
-        if key in _values_cache:
-            _values_cache.move_to_end(key)
-            return _values_cache[key]
-    frame = queries.current_values(session=session, region=region, as_of=as_of, categorical=True)
-    with _lock:
-        _values_cache[key] = frame
-        while len(_values_cache) > VALUES_CACHE_SIZE:
-            _values_cache.popitem(last=False)
-    return frame
 
 
 def region_arrivals(*, session: Session, region: str, as_of: datetime | None = None) -> pd.DataFrame:
     """First arrival of each unit-month of ``region`` (for timeliness), cached like the values."""
     as_of = _as_of_utc(as_of)
-    key = (
-        "arrivals",
-        _database_key(session),
-        data_version(session=session),
-        region,
-        as_of.isoformat() if as_of else None,
+
+    def compute() -> pd.DataFrame:
+        frame = queries.arrivals(session=session, region=region)
+        return frame if as_of is None else frame[frame["first_received_at"] <= pd.Timestamp(as_of)]
+
+    return _shared_frame(
+        ("arrivals", _database_key(session), data_version(session=session), region, as_of), compute
     )
-    with _lock:
-        if key in _values_cache:
-            _values_cache.move_to_end(key)
-            return _values_cache[key]
-    frame = queries.arrivals(session=session, region=region)
-    if as_of is not None:
-        frame = frame[frame["first_received_at"] <= pd.Timestamp(as_of)]
-    with _lock:
-        _values_cache[key] = frame
-        while len(_values_cache) > VALUES_CACHE_SIZE:
-            _values_cache.popitem(last=False)
-    return frame
 
 
 def _cached(key: tuple, compute: Callable[[], T], copy: Callable[[T], T]) -> T:
@@ -244,3 +235,38 @@ def score_table(
 def data_cutoff(*, session: Session, as_of: datetime | None = None) -> datetime | None:
     """The latest submission an output is based on (exports name it beside the scheme)."""
     return queries.latest_submission_time(session=session, as_of=as_of)
+
+
+def submission_status(
+    *,
+    session: Session,
+    region: str,
+    months: Sequence[str],
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+    catalogue: Catalogue | None = None,
+) -> tuple[pd.DataFrame, dict, str | None]:
+    """The submission tracker for ``months`` of ``region``: (tracker table, locks, latest due
+    month), as things stood at ``as_of`` (default: now). ``ipdash status`` and 报送情况 both ask here."""
+    from ipdash.tracker import latest_due_month, tracker_table
+    from store import repo
+    from store.tracking import revision_log
+
+    settings = get_settings()
+    at = now or as_of or datetime.now(UTC)
+    log = revision_log(session=session, region=region, periods=list(months), as_of=as_of)
+    locks = repo.locked_periods(session=session)
+    table = tracker_table(
+        log,
+        units=region_units(region, catalogue),
+        months=list(months),
+        now=at,
+        due_day=settings.due_day,
+        tz=settings.timezone,
+        locked=locks,
+    )
+    return (
+        table,
+        locks,
+        latest_due_month(list(months), now=at, due_day=settings.due_day, tz=settings.timezone),
+    )

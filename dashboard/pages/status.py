@@ -12,7 +12,7 @@ shared ``dashboard/ids.py`` while it was being written; they can move there unch
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -112,28 +112,16 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
 def tracker_view(
     region: str, window: str, period: str, *, now: datetime | None = None
 ) -> tuple[pd.DataFrame, dict, str | None]:
-    """(tracker table, locks, latest due month) — the same query ``ipdash status`` makes."""
-    from ipdash.tracker import latest_due_month, tracker_table
-    from store import repo
-    from store.tracking import revision_log
+    """(tracker table, locks, latest due month) — the same service call ``ipdash status`` makes."""
+    from ipdash import service
 
-    settings = get_settings()
-    months = window_months(period, window)  # type: ignore[arg-type]
-    units = cp.unit_order(region)
-    at = now or datetime.now(UTC)
     with data.session_scope() as session:
-        log_frame = revision_log(session=session, region=region, periods=months)
-        locks = repo.locked_periods(session=session)
-    table = tracker_table(
-        log_frame,
-        units=units,
-        months=months,
-        now=at,
-        due_day=settings.due_day,
-        tz=settings.timezone,
-        locked=locks,
-    )
-    return table, locks, latest_due_month(months, now=at, due_day=settings.due_day, tz=settings.timezone)
+        return service.submission_status(
+            session=session,
+            region=region,
+            months=window_months(period, window),
+            now=now,  # type: ignore[arg-type]
+        )
 
 
 def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str], locks: dict) -> dbc.Table:

@@ -322,14 +322,11 @@ def _due_text(period: str) -> str:
 def _status(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from ipdash import service
     from ipdash.catalogue import default_catalogue
     from ipdash.export_workbook import AsOfError, parse_as_of
     from ipdash.settings import get_settings
-    from ipdash.tracker import latest_due_month, tracker_table
-    from store import repo
-    from store.tracking import revision_log
 
-    settings = get_settings()
     try:
         as_of = parse_as_of(args.as_of) if args.as_of else None
     except AsOfError as exc:
@@ -338,32 +335,22 @@ def _status(args: argparse.Namespace) -> int:
     now = as_of or datetime.now(UTC)
     months = window_months(args.period, args.window)
     cat = default_catalogue()
-    units = [u.code for u in cat.units_of(args.region)]
     names = {u.code: u.short_zh or u.name_zh for u in cat.units_of(args.region)}
     engine = open_engine_for(args)
     try:
         with Session(engine) as session:
-            log = revision_log(session=session, region=args.region, periods=months, as_of=as_of)
-            locks = repo.locked_periods(session=session)
+            table, locks, latest = service.submission_status(
+                session=session, region=args.region, months=months, now=now, as_of=as_of
+            )
     finally:
         engine.dispose()
-    table = tracker_table(
-        log,
-        units=units,
-        months=months,
-        now=now,
-        due_day=settings.due_day,
-        tz=settings.timezone,
-        locked=locks,
-    )
     records = status_records(table, names)
     if args.format == "json":
-        latest = latest_due_month(months, now=now, due_day=settings.due_day, tz=settings.timezone)
         out = {
             "region": args.region,
             "period": args.period,
             "months": months,
-            "now": pd.Timestamp(now).tz_convert(settings.timezone).isoformat(),
+            "now": pd.Timestamp(now).tz_convert(get_settings().timezone).isoformat(),
             "latest_due_month": latest,
             "locked": sorted(locks),
             "rows": records,
@@ -385,7 +372,6 @@ def _status(args: argparse.Namespace) -> int:
             writer.writerow(row)
         sys.stdout.write(buffer.getvalue())
     else:
-        latest = latest_due_month(months, now=now, due_day=settings.due_day, tz=settings.timezone)
         sys.stdout.write(
             status_text(
                 table,
