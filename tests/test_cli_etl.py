@@ -3,6 +3,7 @@ and real databases (SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -248,3 +249,33 @@ def test_cross_period_warning_in_one_batch_and_across_loads(tmp_path, db_url, ca
         parsed = check_file(aug, session=s)
     eng.dispose()
     assert [w.reason for w in parsed.warnings] == ["stock_jump"]
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, to see the progress bar."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only_and_quiet_under_json(tmp_path, sqlite_url, capsys, monkeypatch):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for m in (1, 2, 3):
+        make(folder, "jingan", f"2023-0{m}", seed=m)
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    assert main(["load", "--db", sqlite_url, "--by", "李四", str(folder)]) == 0
+    assert "载入" in fake.getvalue() and "3/3" in fake.getvalue()
+    out = capsys.readouterr().out
+    assert out.count("已接收(accepted)") == 3
+    # who submitted is recorded (--by) and shown by history
+    assert main(["history", "--db", sqlite_url, "--unit", "jingan", "--period", "2023-02"]) == 0
+    assert "李四" in capsys.readouterr().out
+    # --json: nothing but the JSON, even on a terminal
+    fake.seek(0)
+    fake.truncate()
+    make(folder, "jingan", "2023-04", seed=4)
+    assert main(["load", "--db", sqlite_url, "--json", str(folder)]) == 0
+    assert fake.getvalue() == ""
+    assert [r["status"] for r in json.loads(capsys.readouterr().out)] == ["unchanged"] * 3 + ["accepted"]

@@ -79,6 +79,7 @@ def _load(args: argparse.Namespace) -> int:
         line = t(
             "load.line",
             status=t(f"status.{result.status}"),
+            code=result.status,  # the English word too: scripts grep for accepted/unchanged/rejected
             file=result.file,
             unit=result.unit or "—",
             periods=",".join(result.periods) or "—",

@@ -25,7 +25,7 @@ MESSAGES: dict[str, str] = {
     "load.period_locked": "文件 {file}：报告期 {period} 已由 {by} 锁定用于考核，暂不接收报送；如需更正请联系市局解锁",
     "load.file_not_found": "文件不存在：{file}",
     "load.internal_error": "文件 {file} 未能载入（系统内部错误 {error}），未写入任何数据；请联系管理员",
-    "load.line": "{status}\t{file}\t单位={unit}\t报告期={periods}\t错误 {n_errors} 条\t警告 {n_warnings} 条",
+    "load.line": "{status}({code})\t{file}\t单位={unit}\t报告期={periods}\t错误 {n_errors} 条\t警告 {n_warnings} 条",
     "load.summary": "共 {n} 个文件：接收 {accepted}，内容未变 {unchanged}，拒收 {rejected}",
     "load.progress": "载入",
     "history.header": "{unit} {period} 的修订记录：",
