@@ -147,9 +147,23 @@ def monthly_tables(*, region: str, end: str, window: Window, months: int) -> pd.
 
 
 def trend(*, region: str, indicator: str, end: str, window: Window, months: int) -> pd.DataFrame:
-    """``unit, period, value`` of one indicator for every unit and the city, month by month."""
-    tables = monthly_tables(region=region, end=end, window=window, months=months)
-    return tables[tables["indicator"] == indicator][["unit", "period", "value"]].reset_index(drop=True)
+    """``unit, period, value`` of one indicator for every unit and the city, month by month.
+
+    Only that indicator is computed for each month (a national region's 24 months × 2 windows
+    of every indicator would take seconds after each upload); the service caches each month."""
+    ends = [shift_month(end, -i) for i in range(months - 1, -1, -1)]
+    with session_scope() as session:
+
+        def compute() -> pd.DataFrame:
+            frames = [
+                service.indicator_table(
+                    session=session, region=region, period=month, window=window, indicators=[indicator]
+                )[["unit", "value"]].assign(period=month)
+                for month in ends
+            ]
+            return pd.concat(frames, ignore_index=True)[["unit", "period", "value"]]
+
+        return _cached(session, ("trend", region, indicator, end, window, months), compute).copy()
 
 
 def unit_revisions(unit: str) -> pd.DataFrame:
@@ -195,7 +209,7 @@ def warm_up(region: str) -> None:
     """Compute what a Monday-morning visit asks first — the latest month's indicators and scores,
     and the trends — so the first leader to open the dashboard does not wait for the region-wide
     read (seconds at national scale). Called in a background thread by ``serve``."""
-    from dashboard.pages.trends import months_back
+    from dashboard.pages.trends import clean_indicator, months_back
 
     period = latest_month(region)
     if period is None:
@@ -203,4 +217,4 @@ def warm_up(region: str) -> None:
     score_table(region=region, period=period, window="ytd")
     n = months_back(region, period)
     for window in ("month", "ytd"):
-        monthly_tables(region=region, end=period, window=window, months=n)  # type: ignore[arg-type]
+        trend(region=region, indicator=clean_indicator(None), end=period, window=window, months=n)  # type: ignore[arg-type]

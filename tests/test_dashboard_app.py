@@ -121,6 +121,6 @@ def test_warm_up_fills_the_caches_the_first_pages_use(tmp_path: Path, monkeypatc
         monkeypatch.setattr(service, "compute_indicators", no_more)
         assert not data.score_table(region="shanghai", period="2023-03", window="ytd").composite.empty
         series = data.trend(
-            region="shanghai", indicator="case_completion_rate", end="2023-03", window="ytd", months=3
+            region="shanghai", indicator="abnormal_withdrawal_rate", end="2023-03", window="ytd", months=3
         )
         assert sorted(series["period"].unique()) == ["2023-01", "2023-02", "2023-03"]
