@@ -4,8 +4,9 @@ The CLI, the dashboard and the exports call these functions; they never query th
 ``indicators/`` themselves, so every screen and file shows the same figures.
 
 Cache: results are kept in-process (LRU, ``CACHE_SIZE`` entries, thread-safe) under a key made of
-the database URL, a cheap data-version token (count and max id of ``revision`` plus count and sum
-of ``unit_target``: any accepted upload, restore or target change alters it), the arguments, the
+the database URL, a cheap data-version token (the highest ``revision`` id — revisions are
+append-only — plus count and sum of ``unit_target``: any accepted upload, restore or target
+change alters it), the arguments, the
 settings the engine reads and — when no ``as_of`` is given — today's date in the settings' time
 zone (returns become due at local midnight, which changes ``timeliness_rate``). A dashboard
 callback repeating a query therefore costs one tiny SQL query. Callers get a copy and may modify
@@ -73,28 +74,28 @@ def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFra
 # added since the frames were read, only the unit-months those revisions touch are read again and
 # swapped in (every change of a current value is a new revision with a higher id: uploads and
 # restores alike). After an upload on the national store that is milliseconds, not a 3.5 M-row read.
-_live: dict[tuple[str, str], tuple[int, int, pd.DataFrame, pd.DataFrame]] = {}
+_live: dict[tuple[str, str], tuple[int, pd.DataFrame, pd.DataFrame]] = {}
 
 
-def _revision_counter(session: Session) -> tuple[int, int]:
-    count, max_id = session.connection().execute(select(func.count(Revision.id), func.max(Revision.id))).one()  # type: ignore[arg-type]
-    return int(count or 0), int(max_id or 0)
+def _last_revision_id(session: Session) -> int:
+    # max() of the primary key is an index look-up; a count(*) would scan the table on every call.
+    return int(session.connection().execute(select(func.max(Revision.id))).scalar() or 0)
 
 
 def _live_frames(session: Session, region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     key = (_database_key(session), region)
-    count, max_id = _revision_counter(session)
+    max_id = _last_revision_id(session)
     with _lock:
         cached = _live.get(key)
-    if cached is not None and cached[:2] == (count, max_id):
-        return cached[2], cached[3]
-    if cached is not None and max_id > cached[1] and count > cached[0]:
-        values, arrivals = _refresh(session, region, cached[1], cached[2], cached[3])
-    else:  # first read, or something other than an addition happened: read it all
+    if cached is not None and cached[0] == max_id:
+        return cached[1], cached[2]
+    if cached is not None and max_id > cached[0]:
+        values, arrivals = _refresh(session, region, cached[0], cached[1], cached[2])
+    else:  # first read, or the database was replaced (ids went back): read it all
         values = queries.current_values(session=session, region=region, categorical=True)
         arrivals = queries.arrivals(session=session, region=region)
     with _lock:
-        _live[key] = (count, max_id, values, arrivals)
+        _live[key] = (max_id, values, arrivals)
     return values, arrivals
 
 
@@ -183,11 +184,14 @@ def _cached(key: tuple, compute: Callable[[], T], copy: Callable[[T], T]) -> T:
 
 
 def data_version(*, session: Session) -> tuple:
-    """A token that changes whenever revisions or unit targets change."""
+    """A token that changes whenever revisions or unit targets change.
+
+    Revisions are append-only (a restore is a new revision too), so the highest revision id
+    changes with every change of a current value; targets are a small table, summed whole.
+    """
     conn = session.connection()
-    revisions = conn.execute(select(func.count(Revision.id), func.max(Revision.id))).one()  # type: ignore[arg-type]
     targets = conn.execute(select(func.count(), func.sum(UnitTarget.target)).select_from(UnitTarget)).one()
-    return (*revisions, *targets)
+    return (_last_revision_id(session), *targets)
 
 
 def _database_key(session: Session) -> str:
@@ -255,7 +259,13 @@ def indicator_table(
         settings = get_settings()
         units = region_units(region, cat)
         everything = region_values(session=session, region=region, as_of=as_of)
-        values = everything[everything["period"].isin(periods_needed(period, window))]
+        keep = everything["period"].isin(periods_needed(period, window))
+        if indicators is not None:
+            # Only the measures those indicators read: a trend of one indicator over a national
+            # region then hands the engine thousands of rows per month, not millions.
+            wanted = {m for code in indicators for m in cat.indicators[code].measures}
+            keep &= everything["measure"].isin(sorted(wanted))
+        values = everything[keep]
         arrivals = region_arrivals(session=session, region=region, as_of=as_of)
         return compute_indicators(
             values,
