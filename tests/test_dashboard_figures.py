@@ -173,3 +173,15 @@ def test_graph_config_is_chinese_png_and_stays_on_the_intranet() -> None:
     assert len(locale["format"]["months"]) == 12 and locale["format"]["shortMonths"][0] == "1月"
     assert config["toImageButtonOptions"]["format"] == "png"
     assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
+
+
+def test_heatmap_rows_cut_large_regions_to_both_ends_and_the_chosen() -> None:
+    from dashboard.pages.comparison import HEAT_EDGE, heatmap_rows
+
+    small = [f"u{i}" for i in range(17)]
+    assert heatmap_rows(small, []) == (small, 0)
+    big = [f"u{i:04d}" for i in range(100)]  # rank order
+    rows, total = heatmap_rows(big, ["u0050"])
+    assert total == 100 and HEAT_EDGE == 20
+    # top 20 (u0000..u0019), the chosen u0050, bottom 20 (u0080..u0099), still in rank order
+    assert rows == big[:20] + ["u0050"] + big[80:]

@@ -97,6 +97,18 @@ def register(app: dash.Dash) -> None:
         )
 
 
+HEAT_EDGE = 20  # a region larger than 2 × this shows its top and bottom units (and the chosen ones)
+
+
+def heatmap_rows(order: list[str], chosen: list[str]) -> tuple[list[str], int]:
+    """The units the heat map draws, in rank order, and the region's size when it was cut
+    (0 when not): a national region's thousands of rows would be unreadable."""
+    if len(order) <= 2 * HEAT_EDGE:
+        return order, 0
+    keep = set(order[:HEAT_EDGE]) | set(order[-HEAT_EDGE:]) | set(chosen)
+    return [u for u in order if u in keep], len(order)
+
+
 def comparison_view(region: str, window: str, period: str, mode: str, units: list[str]) -> tuple:
     labels = cp.unit_labels(region)
     names = cp.indicator_names()
@@ -107,6 +119,9 @@ def comparison_view(region: str, window: str, period: str, mode: str, units: lis
     subtitle = t(
         "dash.rank.subtitle", region=cp.region_name(region), window=t(f"window.{window}"), period=period
     )
+    order, capped = heatmap_rows(order, units)
+    if capped:
+        subtitle += "　" + t("dash.cmp.heat_capped", n=HEAT_EDGE, total=capped)
     if mode == "score":
         detail = score.detail
         scheme_inds = list(dict.fromkeys(detail["indicator"]))

@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
     "dash.cmp.choose_units": "选择 2–4 个单位进行对比",
     "dash.cmp.default_units": "未选择单位：默认显示综合得分前两名与后两名。",
     "dash.cmp.too_many": "最多对比 {n} 个单位，仅显示前 {n} 个。",
+    "dash.cmp.heat_capped": "共 {total} 个单位，显示综合得分前 {n} 名、后 {n} 名及所选单位",
     "dash.cmp.profile_title": "考核得分画像（满分100）",
     # trends
     "dash.tr.choose_units": "选择单位（可多选）",
