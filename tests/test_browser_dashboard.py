@@ -105,7 +105,6 @@ def test_every_page_renders_offline_without_console_errors(dash_duo, app_url: st
     for name, path, ready in PAGES:
         dash_duo.driver.get(base + path + QUERY)
         dash_duo.wait_for_element(ready, timeout=20)
-        dash_duo.wait_for_no_elements("._dash-loading-callback", timeout=20) if False else None
         wait_for(
             lambda: (
                 dash_duo.driver.execute_script(
@@ -115,7 +114,8 @@ def test_every_page_renders_offline_without_console_errors(dash_duo, app_url: st
             ),
             message=f"{name} settles",
         )
-        assert dash_duo.driver.title.startswith(dash_duo.driver.title.split(" ")[0])
+        page_name, _, app_name = dash_duo.driver.title.partition(" · ")
+        assert app_name == "知识产权行政保护绩效监测" and page_name, dash_duo.driver.title  # "<page> · <app>"
         dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
         assert console_errors(dash_duo) == [], f"console errors on {name}"
         assert external_resources(dash_duo, base) == [], f"{name} refers outside the server"
