@@ -9,8 +9,6 @@ workers can serve the app.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -27,6 +25,7 @@ from etl.records import ParsedFile
 from indicators.scoring import ScoreResult
 from indicators.windows import Window, shift_month
 from ipdash import service
+from ipdash.cache import LruCache
 from ipdash.settings import get_settings
 from store.db import make_engine
 from store.models import Revision, Unit
@@ -58,23 +57,11 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 # --- a small cache for the store lookups, keyed on the data version --------------------------------
 
-_cache: OrderedDict[tuple, Any] = OrderedDict()
-_lock = threading.Lock()
-_CACHE_SIZE = 256
+_cache: LruCache[Any] = LruCache(256)
 
 
 def _cached(session: Session, key: tuple, compute: Callable[[], T]) -> T:
-    full = (database_url(), service.data_version(session=session), *key)
-    with _lock:
-        if full in _cache:
-            _cache.move_to_end(full)
-            return _cache[full]
-    value = compute()
-    with _lock:
-        _cache[full] = value
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
+    return _cache.get_or_compute((database_url(), service.data_version(session=session), *key), compute)
 
 
 # --- what the pages ask for ----------------------------------------------------------------------

@@ -16,7 +16,6 @@ it. ``clear_cache()`` empties it (tests, or after editing data outside the appli
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,6 +28,7 @@ from sqlmodel import Session
 from indicators.engine import compute_indicators
 from indicators.scoring import Scheme, ScoreResult, default_scheme, score_units
 from indicators.windows import Window, periods_needed
+from ipdash.cache import LruCache
 from ipdash.catalogue import Catalogue, default_catalogue
 from ipdash.i18n import t
 from ipdash.settings import get_settings
@@ -41,33 +41,24 @@ CACHE_SIZE = 64
 # window (the dashboard's trends ask for 48 windows).
 VALUES_CACHE_SIZE = 8  # value and arrival frames of a few regions / as-of times
 
-_cache: OrderedDict[tuple, Any] = OrderedDict()
-_lock = threading.Lock()
+_cache: LruCache[Any] = LruCache(CACHE_SIZE)
+_lock = threading.Lock()  # guards _live
 T = TypeVar("T")
 
 
-_values_cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_values_cache: LruCache[pd.DataFrame] = LruCache(VALUES_CACHE_SIZE)
 
 
 def clear_cache() -> None:
+    _cache.clear()
+    _values_cache.clear()
     with _lock:
-        _cache.clear()
-        _values_cache.clear()
         _live.clear()
 
 
 def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """A region-wide frame from the small cache, computed on a miss; shared, not copied."""
-    with _lock:
-        if key in _values_cache:
-            _values_cache.move_to_end(key)
-            return _values_cache[key]
-    frame = compute()
-    with _lock:
-        _values_cache[key] = frame
-        while len(_values_cache) > VALUES_CACHE_SIZE:
-            _values_cache.popitem(last=False)
-    return frame
+    return _values_cache.get_or_compute(key, compute)
 
 
 # The current (not as-of) values and arrivals of each region, kept live: when revisions were
@@ -170,17 +161,7 @@ def region_arrivals(*, session: Session, region: str, as_of: datetime | None = N
 
 
 def _cached(key: tuple, compute: Callable[[], T], copy: Callable[[T], T]) -> T:
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return copy(_cache[key])
-    result = compute()
-    with _lock:
-        _cache[key] = result
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return copy(result)
+    return copy(_cache.get_or_compute(key, compute))
 
 
 def data_version(*, session: Session) -> tuple:

@@ -189,3 +189,10 @@ def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
             "open_warnings": grouped["open_warnings"].sum().astype(int),
         }
     ).reset_index()
+
+
+def due_text(period: str, due_day: int) -> str:
+    """'2023-07-10 24:00': the deadline of month ``period``'s return, as people say it."""
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-{due_day:02d} 24:00"

@@ -178,3 +178,11 @@ def test_dashboard_status_page_renders_the_tracker_and_exports(engine, db_url) -
         content, name = page.export_bytes(region="shanghai", window="ytd", period="2023-03", unit="jingan")
     assert name == "静安区_绩效考核_年初至今_截至2023-03.xlsx"
     assert load_workbook(BytesIO(content)).sheetnames[0] == "得分卡"
+
+
+def test_due_text_names_the_deadline_day_of_the_next_month() -> None:
+    from ipdash.tracker import due_text
+
+    assert due_text("2023-06", 10) == "2023-07-10 24:00"
+    assert due_text("2023-12", 10) == "2024-01-10 24:00"  # December's return is due in January
+    assert due_text("2023-02", 15) == "2023-03-15 24:00"

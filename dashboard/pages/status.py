@@ -184,12 +184,14 @@ def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> lis
 
 
 def _due_text(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year:04d}-{month:02d}-{get_settings().due_day:02d} 24:00"
+    from ipdash.settings import get_settings
+    from ipdash.tracker import due_text
+
+    return due_text(period, get_settings().due_day)
 
 
 def _render(region: str, window: str, period: str) -> tuple:
+    from ipdash.commands.reports import detail_header
     from ipdash.tracker import unit_summary
 
     table, locks, latest = tracker_view(region, window, period)
@@ -228,19 +230,7 @@ def _render(region: str, window: str, period: str) -> tuple:
     lock_note = t("tracker.detail_locked") if period in locks else ""
     detail = [
         html.H4(t("tracker.detail_title", period=period, due=_due_text(period), lock=lock_note)),
-        cp.table(
-            [
-                t("tracker.col.unit"),
-                t("tracker.col.state"),
-                t("tracker.col.received"),
-                t("tracker.col.last"),
-                t("tracker.col.late_days"),
-                t("tracker.col.revisions"),
-                t("tracker.col.warnings"),
-                t("tracker.col.file"),
-            ],
-            detail_rows(table, period, labels),
-        ),
+        cp.table(detail_header(), detail_rows(table, period, labels)),
     ]
     return heading, lines, grid, detail, None
 

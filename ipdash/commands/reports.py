@@ -278,16 +278,7 @@ def status_text(
     detail = table[table["period"] == period]
     lock_note = t("tracker.detail_locked") if period in locks else ""
     parts += ["", t("tracker.detail_title", period=period, due=_due_text(period), lock=lock_note)]
-    header = [
-        t("tracker.col.unit"),
-        t("tracker.col.state"),
-        t("tracker.col.received"),
-        t("tracker.col.last"),
-        t("tracker.col.late_days"),
-        t("tracker.col.revisions"),
-        t("tracker.col.warnings"),
-        t("tracker.col.file"),
-    ]
+    header = detail_header()
     body = []
     for r in detail.to_dict("records"):
         body.append(
@@ -311,12 +302,16 @@ def status_text(
 
 
 def _due_text(period: str) -> str:
-    """'2023-07-10 24:00', the deadline as people say it."""
     from ipdash.settings import get_settings
+    from ipdash.tracker import due_text
 
-    year, month = int(period[:4]), int(period[5:7])
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year:04d}-{month:02d}-{get_settings().due_day:02d} 24:00"
+    return due_text(period, get_settings().due_day)
+
+
+def detail_header() -> list[str]:
+    """Column titles of one month's detail, in ``ipdash status`` and on 报送情况 alike."""
+    keys = ("unit", "state", "received", "last", "late_days", "revisions", "warnings", "file")
+    return [t(f"tracker.col.{k}") for k in keys]
 
 
 def _status(args: argparse.Namespace) -> int:
