@@ -229,6 +229,12 @@ def stored_state(
 # --- history and restore -------------------------------------------------------------------------
 
 
+def warning_concerns(warning: dict[str, Any], unit: str, period: str) -> bool:
+    """A stored warning concerns a unit-period when it names it, or names no unit/period at all
+    (a file-level warning, e.g. an unread sheet). ``ipdash history`` and the tracker both use it."""
+    return (warning.get("unit") or "") in ("", unit) and (warning.get("period") or "") in ("", period)
+
+
 def list_revisions(*, session: Session, unit: str, period: str) -> list[dict[str, Any]]:
     """Every revision of one unit and period, oldest first, with its submission."""
     stmt = (
@@ -249,9 +255,7 @@ def list_revisions(*, session: Session, unit: str, period: str) -> list[dict[str
                 "sha256": sub.sha256,
                 "submission_id": sub.id,
                 "restored_from": rev.restored_from,
-                "warnings": [
-                    w for w in sub.warnings if w.get("unit") in ("", unit) and w.get("period") in ("", period)
-                ],
+                "warnings": [w for w in sub.warnings if warning_concerns(w, unit, period)],
             }
         )
     return out

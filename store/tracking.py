@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
 from store.models import Revision, Submission, Unit
+from store.repo import warning_concerns
 
 LOG_COLUMNS = [
     "unit",
@@ -34,12 +34,6 @@ LOG_COLUMNS = [
     "submitted_at",
     "warnings",
 ]
-
-
-def _concerns(warning: dict[str, Any], unit: str, period: str) -> bool:
-    """A stored warning concerns a unit-period when it names it, or names no unit/period at all
-    (a file-level warning, e.g. an unread sheet) — the same rule ``ipdash history`` applies."""
-    return (warning.get("unit") or "") in ("", unit) and (warning.get("period") or "") in ("", period)
 
 
 def revision_log(
@@ -82,7 +76,7 @@ def revision_log(
         stmt = stmt.where(Revision.created_at <= as_of)  # type: ignore[operator]
     rows = [list(r) for r in session.connection().execute(stmt).all()]
     for row in rows:
-        row[-1] = [w for w in (row[-1] or []) if _concerns(w, row[0], row[1])]
+        row[-1] = [w for w in (row[-1] or []) if warning_concerns(w, row[0], row[1])]
     frame = pd.DataFrame(rows, columns=LOG_COLUMNS)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
