@@ -82,8 +82,8 @@ def callback_cases(region: str, period: str, prev: str, unit: str) -> dict[str, 
 def time_callbacks(
     url: str, region: str, period: str, prev: str, unit: str, repeat: int
 ) -> list[dict[str, Any]]:
+    from application import service
     from dashboard.app import create_app
-    from ipdash import service
 
     app = create_app(url)
     service.clear_cache()
@@ -201,7 +201,7 @@ def build_sample(folder: Path) -> str:
 def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str]:
     """A store of ``units`` synthetic units (region "national") × ``months`` months, written
     straight through the store's save_submission, one submission per month (on time)."""
-    import ipdash.catalogue as catalogue_module
+    import foundation.catalogue as catalogue_module
     from sample_data.generator import generate_values, month_range
     from store import repo
     from store.db import open_engine

@@ -31,9 +31,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from foundation.catalogue import default_catalogue  # noqa: E402
 from indicators.engine import compute_indicators  # noqa: E402
 from indicators.scoring import default_scheme, score_units  # noqa: E402
-from ipdash.catalogue import default_catalogue  # noqa: E402
 from sample_data.generator import generate_values, month_range  # noqa: E402
 
 

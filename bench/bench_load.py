@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from etl.load import expand_paths, load_paths  # noqa: E402
-from ipdash.catalogue import default_catalogue  # noqa: E402
+from foundation.catalogue import default_catalogue  # noqa: E402
 from store.db import open_engine  # noqa: E402
 from store.models import MeasureValue, Revision, Submission  # noqa: E402
 

@@ -17,7 +17,7 @@ import flask
 
 from dashboard import shell
 from dashboard.data import CONFIG_KEY
-from ipdash.i18n import t
+from foundation.i18n import t
 
 ASSETS = Path(__file__).with_name("assets")
 # Order of the navigation; each module registers itself with dash.register_page. A page added

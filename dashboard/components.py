@@ -11,8 +11,8 @@ from dash import dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.figures import empty_figure, graph_config
-from ipdash.catalogue import Indicator, default_catalogue
-from ipdash.i18n import messages, t
+from foundation.catalogue import Indicator, default_catalogue
+from foundation.i18n import messages, t
 
 
 def region_name(region: str) -> str:

@@ -1,6 +1,6 @@
 """Thin data access for the dashboard: one engine per database URL, one Session per callback.
 
-Figures come from ``ipdash.service`` (which caches on a data-version token); the few plain
+Figures come from ``application.service`` (which caches on a data-version token); the few plain
 store lookups the screens need (which months have data, who reported, a unit's submissions) are
 small SELECTs here, cached on the same token. Nothing per user is kept in process memory: the
 caches hold only results any user would get for the same arguments, so several gunicorn
@@ -20,13 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from application import service
 from etl.load import LoadResult, check_file, load_file
 from etl.records import ParsedFile
+from foundation.cache import LruCache
+from foundation.settings import get_settings
 from indicators.scoring import ScoreResult
 from indicators.windows import Window, shift_month
-from ipdash import service
-from ipdash.cache import LruCache
-from ipdash.settings import get_settings
 from store.db import make_engine
 from store.models import Revision, Unit
 

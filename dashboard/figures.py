@@ -1,7 +1,7 @@
 """Figure builders: plain functions from DataFrames to ``go.Figure``, testable without a server.
 
 They shape and draw what the service computed; they compute no indicator. Inputs follow the
-service's frames (``ipdash.service.indicator_table`` / ``score_table``); labels (unit names,
+service's frames (``application.service.indicator_table`` / ``score_table``); labels (unit names,
 indicator names) are passed in so the builders need no catalogue lookups of their own.
 """
 
@@ -20,8 +20,8 @@ from plotly.io import templates as pio_templates
 from plotly.subplots import make_subplots
 
 from dashboard.fmt import d3_format, format_coverage, format_number, format_value, is_na
-from ipdash.catalogue import Indicator
-from ipdash.i18n import messages, t
+from foundation.catalogue import Indicator
+from foundation.i18n import messages, t
 
 CITY = "city"
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", sans-serif'

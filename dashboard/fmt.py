@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ipdash.catalogue import Indicator
-from ipdash.i18n import t
+from foundation.catalogue import Indicator
+from foundation.i18n import t
 
 
 def is_na(value: Any) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import dash_bootstrap_components as dbc
 from dash.exceptions import PreventUpdate
 
-from ipdash.i18n import t
+from foundation.i18n import t
 
 log = logging.getLogger("dashboard")
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ipdash.i18n import t
+from foundation.i18n import t
 
 
 def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> int:
@@ -31,7 +31,7 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
 def _warm_up_in_background(app) -> None:  # noqa: ANN001 - dash.Dash
     """Fill the service caches for the default region while the server starts answering."""
     from dashboard.data import warm_up
-    from ipdash.settings import get_settings
+    from foundation.settings import get_settings
 
     def run() -> None:
         try:

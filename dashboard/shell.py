@@ -20,10 +20,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import data, ids
 from dashboard.components import dropdown, region_name
 from dashboard.filters import build_query, clean_filters, parse_query
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.windows import WINDOWS
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 
 
 def _nav_pages() -> list[dict[str, Any]]:

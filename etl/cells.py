@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from enum import Enum
 
 from etl.records import Reason
-from ipdash.catalogue import Measure
+from foundation.catalogue import Measure
 
 # Written by people to mean "nothing this month" (after NFKC folding: － becomes -).
 BLANK_TOKENS = frozenset({"", "-", "--", "—", "——", "–", "―", "/", "无", "無"})

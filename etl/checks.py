@@ -30,8 +30,8 @@ from etl.cells import cell_text, previous_month
 from etl.issues import warning
 from etl.records import Issue, ParsedFile, Reason
 from etl.units import describe_unit
-from ipdash.catalogue import Catalogue
-from ipdash.settings import get_settings
+from foundation.catalogue import Catalogue
+from foundation.settings import get_settings
 
 Values = Mapping[str, float]
 

@@ -1,14 +1,14 @@
 """Building ``Issue`` records with their Chinese message from one place.
 
 Every message starts with where the problem is (file, sheet, cell) and, for a cell, which
-measure it holds; the template in ``ipdash/i18n/zh_CN/etl.py`` says what was found and expected.
+measure it holds; the template in ``foundation/i18n/zh_CN/etl.py`` says what was found and expected.
 """
 
 from __future__ import annotations
 
 from etl.records import Issue, Reason, Severity
-from ipdash.catalogue import Measure
-from ipdash.i18n import t
+from foundation.catalogue import Measure
+from foundation.i18n import t
 
 
 def where_text(file: str, sheet: str = "", cell: str = "") -> str:

@@ -23,8 +23,8 @@ from sqlmodel import Session
 from etl.checks import cross_period_warnings
 from etl.readers import read_file
 from etl.records import Issue, ParsedFile, Reason
-from ipdash.catalogue import Catalogue, default_catalogue
-from ipdash.i18n import t
+from foundation.catalogue import Catalogue, default_catalogue
+from foundation.i18n import t
 from store import queries, repo
 
 log = logging.getLogger(__name__)

@@ -53,9 +53,9 @@ from etl.issues import error, warning
 from etl.records import Issue, ParsedFile, Reason, UnitPeriodValues
 from etl.safety import Gate, check_grid_size, load_source
 from etl.units import UnitMatcher, describe_unit
-from ipdash.catalogue import Catalogue, Measure, Unit, default_catalogue, normalise_label
-from ipdash.i18n import t
-from ipdash.settings import get_settings
+from foundation.catalogue import Catalogue, Measure, Unit, default_catalogue, normalise_label
+from foundation.i18n import t
+from foundation.settings import get_settings
 
 Grid = list[list[Any]]
 
@@ -304,7 +304,7 @@ def _own_non_data_sheets() -> set[str]:
     """Sheets the project itself writes beside the period sheets (the template's instructions,
     the assessment workbook's ranking, detail, notes...). Re-importing an export reads its period
     sheets; these carry no values and are not "unknown" to us, so they raise no warning."""
-    from ipdash.i18n import messages
+    from foundation.i18n import messages
 
     return {text for key, text in messages().items() if key.startswith("export.sheet.")} | {"填报说明"}
 

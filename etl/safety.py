@@ -21,8 +21,8 @@ from typing import Literal
 
 from etl.issues import error, size_text
 from etl.records import Issue, Reason
-from ipdash.i18n import t
-from ipdash.settings import get_settings
+from foundation.i18n import t
+from foundation.settings import get_settings
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 
 from etl.cells import cell_text
-from ipdash.catalogue import Catalogue, Unit, normalise_label
-from ipdash.i18n import t
+from foundation.catalogue import Catalogue, Unit, normalise_label
+from foundation.i18n import t
 
 
 def unit_key(raw: object) -> str:

@@ -20,9 +20,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.cells import cell_text
-from ipdash.catalogue import Catalogue, Measure, Unit
-from ipdash.i18n import t
-from ipdash.settings import get_settings
+from foundation.catalogue import Catalogue, Measure, Unit
+from foundation.i18n import t
+from foundation.settings import get_settings
 
 RETURN_SHEET = "月报"
 INSTRUCTIONS_SHEET = "填报说明"

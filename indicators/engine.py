@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from foundation.catalogue import Catalogue, Indicator, Term
 from indicators.windows import (
     Window,
     comparison_ends,
@@ -51,7 +52,6 @@ from indicators.windows import (
     window_bounds,
     window_year,
 )
-from ipdash.catalogue import Catalogue, Indicator, Term
 
 CITY = "city"
 

@@ -24,9 +24,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from foundation.catalogue import Catalogue, Direction, default_scheme_path
+from foundation.i18n import t
 from indicators.engine import CITY, MEETS_RTOL
-from ipdash.catalogue import Catalogue, Direction, default_scheme_path
-from ipdash.i18n import t
 
 UNIT_TARGET: Literal["unit_target"] = "unit_target"
 SCHEME_COLUMNS = ("indicator", "weight", "method", "target", "floor", "ceiling", "bands")
@@ -249,7 +249,7 @@ def load_scheme(path: str | Path, *, catalogue: Catalogue) -> Scheme:
 
 
 def default_scheme(catalogue: Catalogue) -> Scheme:
-    """The shipped scheme (``ipdash/catalogue_data/scheme_default.csv``)."""
+    """The shipped scheme (``foundation/catalogue_data/scheme_default.csv``)."""
     return load_scheme(default_scheme_path(), catalogue=catalogue)
 
 

@@ -1,9 +1,9 @@
-"""ipdash: IP administrative-protection performance indicators.
+"""ipdash: IP administrative-protection performance indicators — the command line (a face).
 
-Layers (data flows one way): ``etl`` reads and validates Excel files, ``store`` keeps
-submissions, revisions and values, ``indicators`` computes on DataFrames, ``dashboard``
-shows. This package holds what all of them share: settings, the catalogue registry,
-user-visible text and the command line.
+Floors, lowest first (``tests/test_layers.py`` enforces the direction):
+``foundation`` (settings, catalogue, calendar, text, caches) → ``etl`` / ``store`` /
+``indicators`` (the domain) → ``application`` (service, assessment, tracker, display rules) →
+faces: ``dashboard`` and this package (the ``ipdash`` command). Faces never import each other.
 """
 
 __version__ = "0.1.0"

@@ -8,8 +8,8 @@ import logging
 import os
 import sys
 
+from foundation.i18n import t
 from ipdash.commands import COMMAND_MODULES
-from ipdash.i18n import t
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ipdash.catalogue import Catalogue, default_catalogue
+from foundation.catalogue import Catalogue, default_catalogue
 from sample_data.generator import generate_values, month_range, receipt_dates, workstation_targets
 
 SAMPLE_DIR = Path(__file__).parent

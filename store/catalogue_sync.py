@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from ipdash.catalogue import Catalogue, default_catalogue
+from foundation.catalogue import Catalogue, default_catalogue
 from store.models import Measure, Unit
 
 

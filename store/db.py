@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from ipdash.settings import get_settings
+from foundation.settings import get_settings
 
 _HERE = Path(__file__).parent
 

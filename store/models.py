@@ -21,7 +21,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# --- catalogue mirrors (synced from ipdash.catalogue so foreign keys hold) ---------------------
+# --- catalogue mirrors (synced from foundation.catalogue so foreign keys hold) ---------------------
 
 
 class UnitBase(SQLModel):

@@ -2,7 +2,7 @@
 
 ``revision_log`` → one row per stored revision (optionally only those created by ``as_of``),
 with its submission: who, when, which file, its SHA-256 and the warnings stored with it that
-concern this unit and period. ``ipdash.tracker`` turns it into on-time/late/missing states;
+concern this unit and period. ``application.tracker`` turns it into on-time/late/missing states;
 the assessment export writes the revisions current at its cut-off into its ``修订记录`` sheet.
 """
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from ipdash.catalogue import Catalogue, default_catalogue
+from foundation.catalogue import Catalogue, default_catalogue
 
 FIRST_VALUE_ROW = 6
 

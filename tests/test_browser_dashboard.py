@@ -56,7 +56,7 @@ def _app(url: str):  # noqa: ANN202
 
 def cli_ranking(db_url: str, indicator: str, window: str, period: str = "2023-12") -> list[str]:
     """Short names of the units with a value, in ``ipdash indicators``' rank order (ties: catalogue order)."""
-    from ipdash.catalogue import default_catalogue
+    from foundation.catalogue import default_catalogue
 
     out = subprocess.run(
         [

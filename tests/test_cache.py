@@ -1,6 +1,6 @@
 """The shared LRU cache: hits skip the computation, the least recently used entry goes first."""
 
-from ipdash.cache import LruCache
+from foundation.cache import LruCache
 
 
 def test_lru_eviction_and_hits():

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from etl.writers import write_return
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 from ipdash.cli import main
 from store import queries
 from store.db import open_engine

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
-from ipdash import service
-from ipdash.catalogue import default_catalogue
+from application import service
+from foundation.catalogue import default_catalogue
 from ipdash.cli import main
 from store.models import MeasureValue, Revision, Submission, UnitTarget
 
@@ -169,7 +169,7 @@ def test_score_json(filled, capsys):
 
 
 def CAT_SCHEME_LINES() -> list[str]:  # noqa: N802 - reads like the file it names
-    from ipdash.catalogue import default_scheme_path
+    from foundation.catalogue import default_scheme_path
 
     return default_scheme_path().read_text(encoding="utf-8").splitlines()[1:]
 

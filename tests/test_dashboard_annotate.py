@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from etl.annotate import ERROR_FILL, AnnotateError, annotate_workbook
 from etl.readers import read_file
 from etl.records import Issue, Reason
-from ipdash.i18n import t
+from foundation.i18n import t
 
 FIXTURES = Path(__file__).with_name("fixtures")
 

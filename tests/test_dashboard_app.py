@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ipdash.i18n import messages
-from ipdash.settings import get_settings
+from foundation.i18n import messages
+from foundation.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,9 +93,9 @@ def test_warm_up_fills_the_caches_the_first_pages_use(tmp_path: Path, monkeypatc
 
     from sqlmodel import Session
 
+    from application import service
     from dashboard import data
     from dashboard.app import create_app
-    from ipdash import service
     from store.db import open_engine
 
     sys.path.insert(0, str(Path(__file__).parent))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from dashboard import figures as F
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
 
 NA = pd.NA
 RATE = default_catalogue().indicators["mediation_success_rate"]  # higher is better, %

@@ -11,7 +11,7 @@ import pytest
 from dashboard.filters import Filters, build_query, clean_filters, parse_query, split_list
 from dashboard.fmt import change_is_good, flag, format_change, format_coverage, format_number, format_value
 from dashboard.identity import current_user
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 
 IND = default_catalogue().indicators
 RATE, DAYS, SCORE, LEVEL = (

@@ -21,7 +21,7 @@ from etl.cells import (
     value_problem,
 )
 from etl.records import Reason
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 
 CAT = default_catalogue()
 INT = CAT.measures["adjudication_closed"]

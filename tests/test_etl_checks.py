@@ -7,7 +7,7 @@ import pytest
 
 from etl.checks import cross_period_warnings, rule_measures
 from etl.records import ParsedFile, Reason, UnitPeriodValues
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 
 CAT = default_catalogue()
 ZEROS = {m.code: 0.0 for m in CAT.monthly_measures()}

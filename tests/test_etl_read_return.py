@@ -18,7 +18,7 @@ from factories import default_values, make_return, monthly_codes
 
 from etl.readers import read_file
 from etl.records import ParsedFile, Reason
-from ipdash.catalogue import Catalogue, default_catalogue
+from foundation.catalogue import Catalogue, default_catalogue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2024, 1, 15)

@@ -14,7 +14,7 @@ from factories import make_return
 from etl.readers import read_file
 from etl.records import Reason
 from etl.safety import check_bytes, load_source
-from ipdash.settings import get_settings
+from foundation.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -15,7 +15,7 @@ from factories import default_values
 from etl.readers import read_file
 from etl.records import Reason
 from etl.writers import write_ledger, write_return
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 
 CAT = default_catalogue()
 JINGAN = CAT.units["jingan"]

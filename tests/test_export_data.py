@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
 from store import repo
 
 CAT = default_catalogue()

@@ -16,10 +16,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 from test_export_data import CAT, month_values, save, seed_scenario, sheet_rows
 
-from indicators.scoring import default_scheme
-from ipdash import service
-from ipdash.cli import main
-from ipdash.export_workbook import (
+from application import service
+from application.assessment import (
     COMPOSITE_HEADER_ROW,
     DETAIL_COLUMNS,
     DETAIL_HEADER_ROW,
@@ -28,6 +26,8 @@ from ipdash.export_workbook import (
     method_text,
     parse_as_of,
 )
+from indicators.scoring import default_scheme
+from ipdash.cli import main
 from store import queries
 from store.db import open_engine
 from store.models import Revision

@@ -1,4 +1,4 @@
-"""Every user-visible string lives in ipdash/i18n: each key the code asks for exists, and every
+"""Every user-visible string lives in foundation/i18n: each key the code asks for exists, and every
 template's fields are filled by the calls that use it (checked where the call is literal)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ipdash.i18n import messages, t
+from foundation.i18n import messages, t
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [

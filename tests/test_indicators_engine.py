@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from foundation.catalogue import default_catalogue
 from indicators.engine import CITY, OUTPUT_COLUMNS, compute_indicators
-from ipdash.catalogue import default_catalogue
 
 CAT = default_catalogue()
 UNITS = ["a", "b", "c"]

@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foundation.catalogue import default_catalogue
 from indicators.engine import CITY, compute_indicators
 from indicators.scoring import default_scheme, score_units
-from ipdash.catalogue import default_catalogue
 
 CAT = default_catalogue()
 MONTHS = ["2023-01", "2023-02", "2023-03", "2023-04", "2024-01", "2024-02", "2024-03", "2024-04"]

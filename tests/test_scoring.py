@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from foundation.catalogue import default_catalogue
 from indicators.engine import CITY
 from indicators.scoring import (
     METHODS,
@@ -19,7 +20,6 @@ from indicators.scoring import (
     register_method,
     score_units,
 )
-from ipdash.catalogue import default_catalogue
 
 CAT = default_catalogue()
 HEADER = "indicator,weight,method,target,floor,ceiling,bands\n"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlmodel import Session
 
-from ipdash import service
+from application import service
 from store import queries, repo
 
 

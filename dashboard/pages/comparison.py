@@ -16,8 +16,8 @@ from dashboard.figures import comparison_heatmap, empty_figure, profile_figure, 
 from dashboard.filters import split_list
 from dashboard.fmt import format_value
 from dashboard.safe import alert, run_guarded, safe_layout
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
 
 MODES = ("score", "relative")
 MAX_UNITS = 4

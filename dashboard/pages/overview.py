@@ -16,8 +16,8 @@ from dashboard import data, ids
 from dashboard.filters import build_query
 from dashboard.fmt import change_is_good, format_change, format_coverage, format_value, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
-from ipdash.catalogue import Indicator
-from ipdash.i18n import t
+from foundation.catalogue import Indicator
+from foundation.i18n import t
 
 MOUNTED = "ov-mounted"
 TOP_N = 3

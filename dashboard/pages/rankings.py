@@ -18,8 +18,8 @@ from dashboard.figures import composite_rows, empty_figure, ranking_figure, rank
 from dashboard.filters import build_query
 from dashboard.fmt import d3_format, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
-from ipdash.catalogue import Indicator, default_catalogue
-from ipdash.i18n import t
+from foundation.catalogue import Indicator, default_catalogue
+from foundation.i18n import t
 
 COMPOSITE = "composite"
 

@@ -3,8 +3,8 @@ not yet due, how many revisions, open warnings, locked periods — with the unit
 latest due month first; the month's detail below; and the assessment workbook download (the
 whole region, or one unit's scorecard) for the filters shown.
 
-The rules live in ``ipdash.tracker`` (the same table ``ipdash status`` prints) and the workbook in
-``ipdash.export_workbook`` (the same file ``ipdash export`` writes). Component ids are the
+The rules live in ``application.tracker`` (the same table ``ipdash status`` prints) and the workbook in
+``application.assessment`` (the same file ``ipdash export`` writes). Component ids are the
 ``ST_*`` constants below (prefixed ``st-``), kept here so this page did not have to edit the
 shared ``dashboard/ids.py`` while it was being written; they can move there unchanged.
 """
@@ -25,10 +25,10 @@ from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.identity import current_user
 from dashboard.safe import alert, log, run_guarded, safe_layout
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.windows import window_months
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 
 # Bootstrap's table-cell colours: green on time, yellow late, red overdue, grey not yet due.
 STATE_CLASS = {
@@ -113,7 +113,7 @@ def tracker_view(
     region: str, window: str, period: str, *, now: datetime | None = None
 ) -> tuple[pd.DataFrame, dict, str | None]:
     """(tracker table, locks, latest due month) — the same service call ``ipdash status`` makes."""
-    from ipdash import service
+    from application import service
 
     with data.session_scope() as session:
         return service.submission_status(
@@ -184,15 +184,15 @@ def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> lis
 
 
 def _due_text(period: str) -> str:
-    from ipdash.settings import get_settings
-    from ipdash.tracker import due_text
+    from application.tracker import due_text
+    from foundation.settings import get_settings
 
     return due_text(period, get_settings().due_day)
 
 
 def _render(region: str, window: str, period: str) -> tuple:
+    from application.tracker import unit_summary
     from ipdash.commands.reports import detail_header
-    from ipdash.tracker import unit_summary
 
     table, locks, latest = tracker_view(region, window, period)
     months = window_months(period, window)  # type: ignore[arg-type]
@@ -285,7 +285,7 @@ def register(app: dash.Dash) -> None:
 
 def export_bytes(*, region: str, window: str, period: str, unit: str | None) -> tuple[bytes, str]:
     """The same workbook ``ipdash export`` writes for these filters (default scheme, as of now)."""
-    from ipdash.export_workbook import export_assessment
+    from application.assessment import export_assessment
 
     cat = default_catalogue()
     if unit is not None and (unit not in cat.units or cat.units[unit].region != region):

@@ -13,9 +13,9 @@ from dashboard import data, ids
 from dashboard.figures import empty_figure, trend_figure
 from dashboard.filters import split_list
 from dashboard.safe import alert, run_guarded, safe_layout
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
 from indicators.windows import month_index
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
 
 MAX_MONTHS = 24
 DEFAULT_UNITS = 3

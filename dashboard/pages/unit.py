@@ -16,10 +16,10 @@ from dashboard import data, ids
 from dashboard.figures import empty_figure, sparklines_figure
 from dashboard.fmt import flag, format_value, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.windows import month_index
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 
 SPARK_MONTHS = 12
 MAX_SUBMISSIONS = 36

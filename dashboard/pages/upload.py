@@ -28,10 +28,10 @@ from dashboard import data, ids
 from dashboard.identity import header_user
 from dashboard.safe import alert, log, safe_layout
 from etl.records import Issue
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.windows import shift_month
-from ipdash.catalogue import default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 
 TEMPLATE_MONTHS = 24
 ACCEPT = ".xlsx,.xlsm,.xls"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ipdash.i18n import t
+from foundation.i18n import t
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 

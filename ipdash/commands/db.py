@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from foundation.i18n import t
 from ipdash.commands.common import add_db_option
-from ipdash.i18n import t
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from ipdash.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue
+from foundation.i18n import t
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
-from ipdash.i18n import t
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -179,7 +179,7 @@ def _export_raw(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from etl.writers import write_ledger
-    from ipdash.settings import get_settings
+    from foundation.settings import get_settings
     from store.queries import current_values
 
     cat = default_catalogue()

@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from foundation.i18n import messages, t
 from indicators.windows import WINDOWS
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
-from ipdash.i18n import messages, t
 
 MACHINE_COLUMNS = [
     "unit",
@@ -47,8 +47,8 @@ SCORE_CSV_COLUMNS = ["unit", "composite", "rank", "indicator", "value", "method"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ipdash.catalogue import default_catalogue
-    from ipdash.settings import get_settings
+    from foundation.catalogue import default_catalogue
+    from foundation.settings import get_settings
 
     regions = default_catalogue().regions()
     default_region = get_settings().region
@@ -194,7 +194,7 @@ def _yes_no(value: Any) -> str:
 
 
 def _unit_names(region: str) -> dict[str, str]:
-    from ipdash.catalogue import default_catalogue
+    from foundation.catalogue import default_catalogue
 
     names = {u.code: u.short_zh or u.name_zh for u in default_catalogue().units_of(region)}
     names["city"] = t("unit.city")
@@ -202,7 +202,7 @@ def _unit_names(region: str) -> dict[str, str]:
 
 
 def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, window: str) -> str:
-    from ipdash.catalogue import default_catalogue
+    from foundation.catalogue import default_catalogue
 
     cat = default_catalogue()
     names = _unit_names(region)
@@ -271,7 +271,7 @@ def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, wind
 
 
 def score_table_text(result: Any, *, region: str, period: str, window: str) -> str:
-    from ipdash.catalogue import default_catalogue
+    from foundation.catalogue import default_catalogue
 
     cat = default_catalogue()
     names = _unit_names(region)
@@ -344,7 +344,7 @@ def _respread_note(codes: list[str], cat: Any) -> str:
 def _indicators(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from ipdash import service
+    from application import service
 
     engine = open_engine_for(args)
     try:
@@ -368,9 +368,9 @@ def _indicators(args: argparse.Namespace) -> int:
 def _score(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from application import service
+    from foundation.catalogue import default_catalogue
     from indicators.scoring import SchemeError, load_scheme
-    from ipdash import service
-    from ipdash.catalogue import default_catalogue
 
     scheme = None
     if args.scheme:

@@ -4,7 +4,7 @@ period locks.
 - ``ipdash export --period YYYY-MM [--window ytd] [--region R] [--scheme FILE] [--as-of TS]
   [--unit CODE] [--by NAME] -o FILE.xlsx``: the assessment workbook (or, with ``--unit``, one
   unit's scorecard). ``--as-of`` is ISO 8601; without a zone it is Beijing time; a bare date means
-  the end of that day (see ``ipdash.export_workbook.parse_as_of``).
+  the end of that day (see ``application.assessment.parse_as_of``).
 - ``ipdash status --period YYYY-MM [--window ytd] [--as-of TS] [--format table|json|csv]``: every
   unit × month of the window: on time, late, missing (overdue or not yet due), revisions, open
   warnings, locks. Units with nothing for the latest due month come first.
@@ -29,10 +29,10 @@ from typing import Any
 
 import pandas as pd
 
+from application.tracker import TRACKER_COLUMNS
+from foundation.i18n import t
 from indicators.windows import WINDOWS, window_months
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
-from ipdash.i18n import t
-from ipdash.tracker import TRACKER_COLUMNS
 
 _LOCK_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
@@ -47,8 +47,8 @@ def lock_period_arg(value: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ipdash.catalogue import default_catalogue
-    from ipdash.settings import get_settings
+    from foundation.catalogue import default_catalogue
+    from foundation.settings import get_settings
 
     regions = default_catalogue().regions()
     default_region = get_settings().region
@@ -99,7 +99,7 @@ def _error(message: str) -> None:
 
 def _local(stamp: Any) -> str:
     """An aware timestamp as Beijing (settings) local time; '' for NaT/None."""
-    from ipdash.settings import get_settings
+    from foundation.settings import get_settings
 
     if stamp is None or pd.isna(stamp):
         return ""
@@ -107,7 +107,7 @@ def _local(stamp: Any) -> str:
 
 
 def _iso(stamp: Any) -> str | None:
-    from ipdash.settings import get_settings
+    from foundation.settings import get_settings
 
     if stamp is None or pd.isna(stamp):
         return None
@@ -229,8 +229,8 @@ def status_text(
     locks: dict[str, Any],
     latest_due: str | None,
 ) -> str:
+    from application.tracker import unit_summary
     from ipdash.commands.indicators import render_table
-    from ipdash.tracker import unit_summary
 
     parts = [
         t(
@@ -302,8 +302,8 @@ def status_text(
 
 
 def _due_text(period: str) -> str:
-    from ipdash.settings import get_settings
-    from ipdash.tracker import due_text
+    from application.tracker import due_text
+    from foundation.settings import get_settings
 
     return due_text(period, get_settings().due_day)
 
@@ -317,10 +317,10 @@ def detail_header() -> list[str]:
 def _status(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from ipdash import service
-    from ipdash.catalogue import default_catalogue
-    from ipdash.export_workbook import AsOfError, parse_as_of
-    from ipdash.settings import get_settings
+    from application import service
+    from application.assessment import AsOfError, parse_as_of
+    from foundation.catalogue import default_catalogue
+    from foundation.settings import get_settings
 
     try:
         as_of = parse_as_of(args.as_of) if args.as_of else None
@@ -388,9 +388,9 @@ def _status(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from application.assessment import AsOfError, export_assessment, parse_as_of
+    from foundation.catalogue import default_catalogue
     from indicators.scoring import SchemeError, load_scheme
-    from ipdash.catalogue import default_catalogue
-    from ipdash.export_workbook import AsOfError, export_assessment, parse_as_of
 
     cat = default_catalogue()
     try:

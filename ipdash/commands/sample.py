@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from foundation.i18n import t
 from ipdash.commands.common import add_db_option, open_engine_for
-from ipdash.i18n import t
 
 
 def register(sub: argparse._SubParsersAction) -> None:

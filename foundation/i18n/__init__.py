@@ -1,4 +1,4 @@
-"""Every user-visible string lives in ``ipdash/i18n/<language>/``; code asks for it by key.
+"""Every user-visible string lives in ``foundation/i18n/<language>/``; code asks for it by key.
 
 ``t("etl.not_a_number", value="abc")`` formats the template of the active language. Adding a
 language is adding a folder with the same keys (a test checks that every key used exists).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from ipdash.settings import get_settings
+from foundation.settings import get_settings
 
 _AREAS = ("common", "etl", "indicators", "dashboard", "export")
 
@@ -19,7 +19,7 @@ def messages(language: str | None = None) -> dict[str, str]:
     language = language or get_settings().language
     merged: dict[str, str] = {}
     for area in _AREAS:
-        module = importlib.import_module(f"ipdash.i18n.{language}.{area}")
+        module = importlib.import_module(f"foundation.i18n.{language}.{area}")
         for key, text in module.MESSAGES.items():
             if key in merged:
                 raise KeyError(f"duplicate message key {key!r} in {language}.{area}")

@@ -25,13 +25,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from foundation.cache import LruCache
+from foundation.catalogue import Catalogue, default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.engine import compute_indicators
 from indicators.scoring import Scheme, ScoreResult, default_scheme, score_units
 from indicators.windows import Window, periods_needed
-from ipdash.cache import LruCache
-from ipdash.catalogue import Catalogue, default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 from store import queries
 from store.models import Revision, UnitTarget
 
@@ -315,7 +315,7 @@ def submission_status(
 ) -> tuple[pd.DataFrame, dict, str | None]:
     """The submission tracker for ``months`` of ``region``: (tracker table, locks, latest due
     month), as things stood at ``as_of`` (default: now). ``ipdash status`` and 报送情况 both ask here."""
-    from ipdash.tracker import latest_due_month, tracker_table
+    from application.tracker import latest_due_month, tracker_table
     from store import repo
     from store.tracking import revision_log
 

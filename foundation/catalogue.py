@@ -1,6 +1,6 @@
 """The catalogue: one registry of units, measures and indicators.
 
-The CSV files in ``ipdash/catalogue_data/`` (copied from the spec) are the single source of truth.
+The CSV files in ``foundation/catalogue_data/`` (copied from the spec) are the single source of truth.
 They are registered through the same functions a later measure or indicator would use
 (``Catalogue.register_measure`` / ``register_indicator``), and the template, validation,
 indicator engine, dashboard dropdowns, exports and docs all read this registry.

@@ -1,6 +1,6 @@
 """The assessment workbook (年度绩效考核) and the one-unit scorecard.
 
-Every figure comes from ``ipdash.service`` (``indicator_table``, ``score_table``) for the same
+Every figure comes from ``application.service`` (``indicator_table``, ``score_table``) for the same
 query ``ipdash indicators`` / ``ipdash score`` answer; nothing here recomputes one. Cells hold
 the numbers unrounded and only the number format rounds (DOMAIN.md: only display rounds), so a
 test can read the workbook back and compare every cell with the service. "Unrounded" means the
@@ -67,11 +67,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from foundation.catalogue import Catalogue, Indicator, Term, Unit, default_catalogue
+from foundation.i18n import t
+from foundation.settings import get_settings
 from indicators.scoring import IndicatorRule, Scheme, ScoreResult, default_scheme
 from indicators.windows import Window, comparison_ends, periods_needed, window_months
-from ipdash.catalogue import Catalogue, Indicator, Term, Unit, default_catalogue
-from ipdash.i18n import t
-from ipdash.settings import get_settings
 
 CITY = "city"
 
@@ -164,8 +164,8 @@ class AssessmentData:
     latest_submission: datetime | None
     generated_at: datetime
     generated_by: str
-    indicators: pd.DataFrame  # ipdash.service.indicator_table
-    scores: ScoreResult  # ipdash.service.score_table
+    indicators: pd.DataFrame  # application.service.indicator_table
+    scores: ScoreResult  # application.service.score_table
     values: pd.DataFrame  # unit, period, measure, value: the raw values the figures read
     revisions: pd.DataFrame  # store.tracking.revision_log rows current at as_of (+ first_received_at)
     later: pd.DataFrame  # revisions of the same unit-periods created after as_of
@@ -194,8 +194,8 @@ def collect_assessment(
     now: datetime | None = None,
 ) -> AssessmentData:
     """Query the service and the store for one export (``as_of`` default: now)."""
+    from application import service
     from etl.load import default_user
-    from ipdash import service
     from store import queries
     from store.tracking import revision_log
 
@@ -462,7 +462,7 @@ def _window_label(data: AssessmentData) -> str:
 
 
 def _region_label(region: str) -> str:
-    from ipdash.i18n import messages
+    from foundation.i18n import messages
 
     return messages().get(f"region.{region}", region)
 
@@ -1108,7 +1108,7 @@ def _write_notes(ws: Worksheet, data: AssessmentData) -> None:
 
 
 def _messages() -> dict[str, str]:
-    from ipdash.i18n import messages
+    from foundation.i18n import messages
 
     return messages()
 
