@@ -3,6 +3,7 @@ per run and copied per test that writes to it, a free port, and the checks every
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import time
@@ -12,7 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# Test runs leave the tracked tree alone: screenshots go to the ignored build/ folder (test
+# artefacts, to look at after a run). `./scripts/screenshots` points this at docs/screenshots to
+# refresh the README's pictures on purpose.
+SCREENSHOTS = Path(
+    os.environ.get("IPDASH_SCREENSHOT_DIR")
+    or Path(__file__).resolve().parents[1] / "build" / "test-artifacts" / "screenshots"
+)
 
 
 def free_port() -> int:

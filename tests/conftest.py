@@ -17,6 +17,25 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 PG_ADMIN_URL = os.environ.get("IPDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Variables that configure the test run itself, not the product: kept.
+TEST_RUN_VARIABLES = {"IPDASH_TEST_PG_URL", "IPDASH_SCREENSHOT_DIR", "IPDASH_TEST_HOME"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts from the built-in settings: an ``IPDASH_…`` variable in the shell that
+    runs the tests (a different due day, region or database) must not change any result. Tests
+    that need a setting set it themselves (monkeypatch.setenv); subprocesses inherit the cleaned
+    environment."""
+    from foundation.settings import get_settings
+
+    for name in list(os.environ):
+        if name.startswith("IPDASH_") and name not in TEST_RUN_VARIABLES:
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
 
 _pg_reason: str | None = None
 

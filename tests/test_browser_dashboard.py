@@ -1,7 +1,8 @@
 """The real dashboard in headless Chromium (dash_duo) on the project's sample database.
 
 - every page renders with no browser console error and loads nothing from outside this server,
-  with Plotly's zh-CN locale applied; a screenshot of each goes to docs/screenshots/;
+  with Plotly's zh-CN locale applied; a screenshot of each goes to build/test-artifacts/screenshots/
+  (``./scripts/screenshots`` refreshes docs/screenshots/ on purpose);
 - the filters travel in the URL: a link opens the same view and the navigation keeps it;
 - changing the indicator and the window on 排名 reorders the bars exactly as ``ipdash
   indicators`` ranks the units for the same query;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from datetime import date
 from pathlib import Path
 
@@ -129,18 +128,6 @@ def test_partly_filled_return_lists_the_blanks(tmp_path: Path) -> None:
     parsed = read_file(buf.getvalue(), file_name="r.xlsx", today=TODAY)
     assert parsed.records[0].blanks == {"trainees"}
     assert "E37（trainees 培训人次，空白）" in parsed.warnings[0].message
-
-
-def test_write_return_speed() -> None:
-    values = default_values()
-    write_return(io.BytesIO(), unit=JINGAN, period="2023-06", catalogue=CAT, values=values)
-    runs = 10
-    start = time.perf_counter()
-    for _ in range(runs):
-        write_return(io.BytesIO(), unit=JINGAN, period="2023-06", catalogue=CAT, values=values)
-    per_file_ms = (time.perf_counter() - start) / runs * 1000
-    print(f"write_return: {per_file_ms:.1f} ms per return")
-    assert per_file_ms < 100
 
 
 # -- ledger ----------------------------------------------------------------------------------------

@@ -152,18 +152,37 @@ def test_empty_store_lists_every_unit_month_missing(engine) -> None:  # noqa: AN
 # --- the dashboard page 报送情况 -----------------------------------------------------------------------
 
 
+def _find(component, component_id: str):  # noqa: ANN001, ANN202 - a Dash component tree
+    """The component with ``component_id`` in a layout tree (depth first), or an AssertionError."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            try:
+                return _find(child, component_id)
+            except AssertionError:
+                continue
+    raise AssertionError(f"no component {component_id!r} in the layout")
+
+
 def test_dashboard_status_page_renders_the_tracker_and_exports(engine, db_url) -> None:  # noqa: ANN001
     from io import BytesIO
 
     from openpyxl import load_workbook
 
+    from dashboard import ids
     from dashboard.app import create_app
     from dashboard.pages import status as page
 
     seed_scenario(engine)
     app = create_app(db_url)
     with app.server.test_request_context("/status"):
-        assert page.layout(region="shanghai") is not None
+        layout = page.layout(region="shanghai")
+        picker = _find(layout, ids.ST_EXPORT_UNIT)
+        # the export picker: the whole region first, then every unit of the region in catalogue order
+        assert [o["value"] for o in picker.options] == ["", *UNITS]
+        assert picker.options[1]["label"] == "黄浦区"
         heading, summary, grid, detail, alert_box = page._render("shanghai", "ytd", "2023-03")
         assert alert_box is None and heading.startswith("上海市 报送情况 · 2023-01 至 2023-03")
         body = grid.children[1].children
