@@ -33,7 +33,7 @@ Decisions written down:
   ``ipdash load`` without errors. No header in the named sheets reads as a layout-A table header
   (no ``本月数`` column), which would otherwise make the reader take the file for a return.
 - **Which values.** The raw sheets hold every month and year the figures read: the window and the
-  同比/环比 windows (``indicators.windows.periods_needed``), so every figure can be redone by hand.
+  同比/环比 windows (``foundation.calendar.periods_needed``), so every figure can be redone by hand.
   ``timeliness_rate`` reads arrival times, not values: those are in ``修订记录``.
 - **As of.** An export is always computed "as of" a moment: ``--as-of`` when given, else the
   moment of generation. The moment is written (ISO 8601 with microseconds, Beijing time) in
@@ -67,11 +67,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from foundation.calendar import BEIJING, Window, comparison_ends, periods_needed, window_months
 from foundation.catalogue import Catalogue, Indicator, Term, Unit, default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
+from foundation.settings import BUILT_IN, Settings
 from indicators.scoring import IndicatorRule, Scheme, ScoreResult, default_scheme
-from indicators.windows import Window, comparison_ends, periods_needed, window_months
 
 CITY = "city"
 
@@ -109,10 +109,10 @@ class AsOfError(ValueError):
     """An ``--as-of`` value that is not a usable moment; the message is for the user."""
 
 
-def parse_as_of(text: str, *, tz: str | None = None, now: datetime | None = None) -> datetime:
-    """An ISO 8601 moment as aware UTC. Naive → ``tz`` (settings: Asia/Shanghai); a bare date →
+def parse_as_of(text: str, *, tz: str = BEIJING, now: datetime | None = None) -> datetime:
+    """An ISO 8601 moment as aware UTC. Naive → ``tz`` (the settings' zone, Beijing); a bare date →
     the end of that day; a moment after ``now`` → ``AsOfError``."""
-    zone = ZoneInfo(tz or get_settings().timezone)
+    zone = ZoneInfo(tz)
     raw = text.strip()
     try:
         if len(raw) == 10:  # YYYY-MM-DD: "as of that day" includes the whole day
@@ -132,9 +132,9 @@ def parse_as_of(text: str, *, tz: str | None = None, now: datetime | None = None
     return moment
 
 
-def format_as_of(moment: datetime, *, tz: str | None = None) -> str:
+def format_as_of(moment: datetime, *, tz: str = BEIJING) -> str:
     """The exact moment, in local time with its offset and microseconds, as ``--as-of`` takes it."""
-    return moment.astimezone(ZoneInfo(tz or get_settings().timezone)).isoformat(timespec="microseconds")
+    return moment.astimezone(ZoneInfo(tz)).isoformat(timespec="microseconds")
 
 
 def _local_naive(moment: Any, tz: str) -> datetime | None:
@@ -174,10 +174,11 @@ class AssessmentData:
     unit: str | None = None  # a one-unit scorecard
     scheme_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = BUILT_IN  # due day, time zone, small-denominator threshold of this export
 
     @property
     def tz(self) -> str:
-        return get_settings().timezone
+        return self.settings.timezone
 
 
 def collect_assessment(
@@ -192,12 +193,11 @@ def collect_assessment(
     generated_by: str | None = None,
     catalogue: Catalogue | None = None,
     now: datetime | None = None,
+    settings: Settings = BUILT_IN,
 ) -> AssessmentData:
-    """Query the service and the store for one export (``as_of`` default: now)."""
+    """Ask the service for everything one export shows (``as_of`` default: now)."""
     from application import service
-    from etl.load import default_user
-    from store import queries
-    from store.tracking import revision_log
+    from application.submissions import default_user
 
     cat = catalogue or default_catalogue()
     scheme = scheme or default_scheme(cat)
@@ -208,13 +208,19 @@ def collect_assessment(
     needed = periods_needed(period, window)
 
     frame = service.indicator_table(
-        session=session, region=region, period=period, window=window, as_of=moment
+        session=session, region=region, period=period, window=window, as_of=moment, settings=settings
     )
     scores = service.score_table(
-        session=session, region=region, period=period, window=window, scheme=scheme, as_of=moment
+        session=session,
+        region=region,
+        period=period,
+        window=window,
+        scheme=scheme,
+        as_of=moment,
+        settings=settings,
     )
-    values = queries.current_values(session=session, region=region, periods=needed, units=only, as_of=moment)
-    log = revision_log(session=session, region=region, periods=needed, units=only)
+    values = service.raw_values(session=session, region=region, periods=needed, units=only, as_of=moment)
+    log = service.revision_log(session=session, region=region, periods=needed, units=only)
     known = log[log["created_at"] <= pd.Timestamp(moment)]
     first = known.groupby(["unit", "period"])["submitted_at"].min().rename("first_received_at")
     used = known.sort_values("revision_no").groupby(["unit", "period"]).tail(1)
@@ -239,6 +245,7 @@ def collect_assessment(
         units=units,
         catalogue=cat,
         unit=unit,
+        settings=settings,
     )
 
 
@@ -274,6 +281,7 @@ def export_assessment(
     unit: str | None = None,
     generated_by: str | None = None,
     catalogue: Catalogue | None = None,
+    settings: Settings = BUILT_IN,
 ) -> ExportSummary:
     """Collect and write the assessment workbook (or, with ``unit``, that unit's scorecard)."""
     data = collect_assessment(
@@ -286,13 +294,14 @@ def export_assessment(
         unit=unit,
         generated_by=generated_by,
         catalogue=catalogue,
+        settings=settings,
     )
     write_assessment(target, data)
     return ExportSummary(
         n_units=len(data.units),
         scheme_name=data.scheme.name,
         as_of=data.as_of,
-        as_of_text=format_as_of(data.as_of),
+        as_of_text=format_as_of(data.as_of, tz=data.tz),
     )
 
 
@@ -451,7 +460,7 @@ def _subtitle(data: AssessmentData) -> str:
         "export.subtitle",
         scheme=data.scheme.name,
         version=data.scheme.version,
-        as_of=format_as_of(data.as_of),
+        as_of=format_as_of(data.as_of, tz=data.tz),
         generated_at=_local_naive(data.generated_at, data.tz).strftime(t("export.time_format")),  # type: ignore[union-attr]
         by=data.generated_by,
     )
@@ -635,7 +644,7 @@ def _write_detail(ws: Worksheet, data: AssessmentData) -> None:
     frame = data.indicators
     if data.unit:
         frame = frame[frame["unit"].isin([data.unit, CITY])]
-    small = get_settings().small_denominator
+    small = data.settings.small_denominator
     row = DETAIL_HEADER_ROW
     for rec in frame.to_dict("records"):
         row += 1
@@ -962,7 +971,7 @@ def reproduce_command(data: AssessmentData) -> str:
         parts.append(f'--scheme "{data.scheme.source}"')
     if data.unit:
         parts.append(f"--unit {data.unit}")
-    parts.append(f"--as-of {format_as_of(data.as_of)}")
+    parts.append(f"--as-of {format_as_of(data.as_of, tz=data.tz)}")
     parts.append("-o FILE.xlsx")
     return " ".join(parts)
 
@@ -1017,12 +1026,12 @@ def _write_notes(ws: Worksheet, data: AssessmentData) -> None:
             source=Path(data.scheme.source).name if data.scheme.source else "",
         ),
     )
-    fact(t("export.notes.as_of"), format_as_of(data.as_of))
+    fact(t("export.notes.as_of"), format_as_of(data.as_of, tz=tz))
     latest = _local_naive(data.latest_submission, tz)
     fact(t("export.notes.latest_submission"), latest or t("export.notes.no_submission"), FMT_TIME)
     fact(t("export.notes.generated_at"), _local_naive(data.generated_at, tz), FMT_TIME)
     fact(t("export.notes.generated_by"), data.generated_by)
-    fact(t("export.notes.due_rule"), t("export.notes.due_text", day=get_settings().due_day))
+    fact(t("export.notes.due_rule"), t("export.notes.due_text", day=data.settings.due_day))
     fact(t("export.notes.reproduce"), reproduce_command(data))
     fact("", t("export.notes.reproduce_hint"))
 
@@ -1066,7 +1075,7 @@ def _write_notes(ws: Worksheet, data: AssessmentData) -> None:
     rule_no = 1
     while f"export.rule.{rule_no}" in _messages():
         row += 1
-        text = t(f"export.rule.{rule_no}", small=get_settings().small_denominator, day=get_settings().due_day)
+        text = t(f"export.rule.{rule_no}", small=data.settings.small_denominator, day=data.settings.due_day)
         cell = ws.cell(row, 1, f"{rule_no}. {text}")
         cell.alignment = _WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=n_cols)

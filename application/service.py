@@ -26,12 +26,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from foundation.cache import LruCache
+from foundation.calendar import Window, periods_needed
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
+from foundation.settings import BUILT_IN, Settings
 from indicators.engine import compute_indicators
 from indicators.scoring import Scheme, ScoreResult, default_scheme, score_units
-from indicators.windows import Window, periods_needed
 from store import queries
 from store.models import Revision, UnitTarget
 
@@ -195,8 +195,9 @@ def _as_of_utc(as_of: datetime | None) -> datetime | None:
     return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
 
 
-def _common_key(session: Session, region: str, period: str, window: str, as_of: datetime | None) -> tuple:
-    settings = get_settings()
+def _common_key(
+    session: Session, region: str, period: str, window: str, as_of: datetime | None, settings: Settings
+) -> tuple:
     today = None if as_of is not None else pd.Timestamp.now(tz=settings.timezone).date().isoformat()
     return (
         _database_key(session),
@@ -221,6 +222,7 @@ def indicator_table(
     as_of: datetime | None = None,
     catalogue: Catalogue | None = None,
     indicators: Sequence[str] | None = None,
+    settings: Settings = BUILT_IN,
 ) -> pd.DataFrame:
     """Every indicator for every unit of ``region`` plus the ``city`` row (engine output columns).
 
@@ -231,13 +233,12 @@ def indicator_table(
     as_of = _as_of_utc(as_of)
     key = (
         "indicators",
-        *_common_key(session, region, period, window, as_of),
+        *_common_key(session, region, period, window, as_of, settings),
         id(cat) if catalogue is not None else None,
         tuple(indicators) if indicators is not None else None,
     )
 
     def compute() -> pd.DataFrame:
-        settings = get_settings()
         units = region_units(region, cat)
         everything = region_values(session=session, region=region, as_of=as_of)
         keep = everything["period"].isin(periods_needed(period, window))
@@ -274,6 +275,7 @@ def score_table(
     scheme: Scheme | None = None,
     as_of: datetime | None = None,
     catalogue: Catalogue | None = None,
+    settings: Settings = BUILT_IN,
 ) -> ScoreResult:
     """The composite score and rank of every unit of ``region`` under ``scheme`` (default: shipped)."""
     cat = catalogue or default_catalogue()
@@ -281,14 +283,20 @@ def score_table(
     as_of = _as_of_utc(as_of)
     key = (
         "score",
-        *_common_key(session, region, period, window, as_of),
+        *_common_key(session, region, period, window, as_of, settings),
         id(cat) if catalogue is not None else None,
         scheme,
     )
 
     def compute() -> ScoreResult:
         frame = indicator_table(
-            session=session, region=region, period=period, window=window, as_of=as_of, catalogue=catalogue
+            session=session,
+            region=region,
+            period=period,
+            window=window,
+            as_of=as_of,
+            catalogue=catalogue,
+            settings=settings,
         )
         targets = queries.unit_targets(session=session, region=region)
         return score_units(frame, scheme, targets=targets, year=int(period[:4]))
@@ -297,6 +305,39 @@ def score_table(
         return ScoreResult(result.composite.copy(), result.detail.copy(), result.scheme)
 
     return _cached(key, compute, copy)
+
+
+def available_months(*, session: Session, region: str) -> list[str]:
+    """Months (YYYY-MM) with a current return of any unit of ``region``, newest first."""
+    key = ("months", _database_key(session), data_version(session=session), region)
+    return _cached(key, lambda: queries.months_with_data(session=session, region=region), list)
+
+
+def reported_units(*, session: Session, region: str, period: str) -> set[str]:
+    """Units of ``region`` with a current return for ``period``."""
+    key = ("reported", _database_key(session), data_version(session=session), region, period)
+    return _cached(key, lambda: queries.units_reported(session=session, region=region, period=period), set)
+
+
+def raw_values(
+    *,
+    session: Session,
+    region: str,
+    periods: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
+    """The raw values (unit, period, measure, value) behind a document's figures, as current at ``as_of``."""
+    return queries.current_values(session=session, region=region, periods=periods, units=units, as_of=as_of)
+
+
+def revision_log(
+    *, session: Session, region: str, periods: Sequence[str] | None = None, units: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Every revision of those unit-periods with its submission (a document's 修订记录)."""
+    from store.tracking import revision_log as log
+
+    return log(session=session, region=region, periods=periods, units=units)
 
 
 def data_cutoff(*, session: Session, as_of: datetime | None = None) -> datetime | None:
@@ -312,14 +353,15 @@ def submission_status(
     now: datetime | None = None,
     as_of: datetime | None = None,
     catalogue: Catalogue | None = None,
+    settings: Settings = BUILT_IN,
 ) -> tuple[pd.DataFrame, dict, str | None]:
     """The submission tracker for ``months`` of ``region``: (tracker table, locks, latest due
     month), as things stood at ``as_of`` (default: now). ``ipdash status`` and 报送情况 both ask here."""
-    from application.tracker import latest_due_month, tracker_table
+    from application.tracker import tracker_table
+    from foundation.calendar import latest_due_month
     from store import repo
     from store.tracking import revision_log
 
-    settings = get_settings()
     at = now or as_of or datetime.now(UTC)
     log = revision_log(session=session, region=region, periods=list(months), as_of=as_of)
     locks = repo.locked_periods(session=session)

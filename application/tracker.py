@@ -22,8 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
+
+from foundation.calendar import as_utc as _utc
+from foundation.calendar import due_limit, latest_due_month, local_iso
+from foundation.i18n import t
 
 STATES = ("on_time", "late", "missing")
 
@@ -44,30 +49,6 @@ TRACKER_COLUMNS = [
     "current_by",
     "locked",
 ]
-
-
-def due_limit(period: str, *, due_day: int = 10, tz: str = "Asia/Shanghai") -> pd.Timestamp:
-    """First instant (aware UTC) at which the return for ``period`` (YYYY-MM) is late:
-    00:00 local time of the day after ``due_day`` of the next month."""
-    year, month = int(period[:4]), int(period[5:7])
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    local = (pd.Timestamp(year, month, due_day) + pd.Timedelta(days=1)).tz_localize(tz)
-    return local.tz_convert("UTC")
-
-
-def _utc(moment: datetime | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    # A naive moment is read as UTC, as the indicator engine reads its ``now``.
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def latest_due_month(
-    months: Sequence[str], *, now: datetime, due_day: int = 10, tz: str = "Asia/Shanghai"
-) -> str | None:
-    """The latest of ``months`` whose return was already due at ``now``; None if none was."""
-    at = _utc(now)
-    due = [m for m in months if due_limit(m, due_day=due_day, tz=tz) <= at]
-    return max(due) if due else None
 
 
 def tracker_table(
@@ -191,8 +172,56 @@ def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def due_text(period: str, due_day: int) -> str:
-    """'2023-07-10 24:00': the deadline of month ``period``'s return, as people say it."""
-    year, month = int(period[:4]), int(period[5:7])
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year:04d}-{month:02d}-{due_day:02d} 24:00"
+# --- how the tracker reads, in ``ipdash status`` and on 报送情况 alike --------------------------------
+
+
+def state_label(state: str, overdue: bool) -> str:
+    if state == "missing":
+        return t("tracker.state.overdue") if overdue else t("tracker.state.not_due")
+    return t(f"tracker.state.{state}")
+
+
+def state_mark(row: dict[str, Any]) -> str:
+    """One grid cell: ✓ / 迟 / ✗ / ·, the revision count when revised, ! when warnings are open."""
+    if row["state"] == "missing":
+        mark = t("tracker.mark.overdue") if row["overdue"] else t("tracker.mark.not_due")
+    else:
+        mark = t(f"tracker.mark.{row['state']}")
+    if row["revisions"] > 1:
+        mark = t("tracker.mark.revised", mark=mark, n=row["revisions"])
+    if row["open_warnings"]:
+        mark += t("tracker.mark.warning")
+    return mark
+
+
+def detail_header() -> list[str]:
+    """Column titles of one month's detail, in ``ipdash status`` and on 报送情况 alike."""
+    keys = ("unit", "state", "received", "last", "late_days", "revisions", "warnings", "file")
+    return [t(f"tracker.col.{k}") for k in keys]
+
+
+def status_records(table: pd.DataFrame, names: dict[str, str], *, tz: str) -> list[dict[str, Any]]:
+    """The machine rows of ``ipdash status`` (times ISO 8601 in ``tz``, None when none)."""
+    records = []
+    for row in table.to_dict("records"):
+        records.append(
+            {
+                "unit": row["unit"],
+                "unit_name": names.get(row["unit"], row["unit"]),
+                "period": row["period"],
+                "state": row["state"],
+                "overdue": bool(row["overdue"]),
+                "due_limit": local_iso(row["due_limit"], tz),
+                "first_received_at": local_iso(row["first_received_at"], tz),
+                "last_received_at": local_iso(row["last_received_at"], tz),
+                "days_late": None if pd.isna(row["days_late"]) else float(row["days_late"]),
+                "revisions": int(row["revisions"]),
+                "revised": bool(row["revised"]),
+                "open_warnings": int(row["open_warnings"]),
+                "warning_messages": list(row["warning_messages"]),
+                "current_file": row["current_file"],
+                "current_by": row["current_by"],
+                "locked": bool(row["locked"]),
+            }
+        )
+    return records

@@ -16,8 +16,9 @@ import dash
 import flask
 
 from dashboard import shell
-from dashboard.data import CONFIG_KEY
-from foundation.i18n import t
+from dashboard.data import CONFIG_KEY, SETTINGS_KEY
+from foundation.i18n import set_language, t
+from foundation.settings import Settings, get_settings
 
 ASSETS = Path(__file__).with_name("assets")
 # Order of the navigation; each module registers itself with dash.register_page. A page added
@@ -40,8 +41,14 @@ def _bootstrap_css_path() -> Path:
     return Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css" / "bootstrap.min.css"
 
 
-def create_app(database_url: str | None = None) -> dash.Dash:
-    """A new dashboard app reading ``database_url`` (default: the settings' database URL)."""
+def create_app(database_url: str | None = None, settings: Settings | None = None) -> dash.Dash:
+    """A new dashboard app reading ``database_url`` (default: the settings' database URL).
+
+    The app factory is an edge: it reads the settings once (``get_settings()`` unless given) and
+    keeps them in the Flask config, where every page and callback finds them (``data.settings()``).
+    """
+    settings = settings or get_settings()
+    set_language(settings.language)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -53,6 +60,7 @@ def create_app(database_url: str | None = None) -> dash.Dash:
         update_title=None,
     )
     server: flask.Flask = app.server  # type: ignore[assignment]
+    server.config[SETTINGS_KEY] = settings
     if database_url:
         server.config[CONFIG_KEY] = database_url
 

@@ -11,27 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import flask
 import pandas as pd
-from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from application import service
-from etl.load import LoadResult, check_file, load_file
+from application import service, submissions
+from application.submissions import LoadResult
 from etl.records import ParsedFile
 from foundation.cache import LruCache
-from foundation.settings import get_settings
+from foundation.calendar import Window, month_index, shift_month
+from foundation.catalogue import default_catalogue
+from foundation.settings import Settings, get_settings
 from indicators.scoring import ScoreResult
-from indicators.windows import Window, shift_month
-from store.db import make_engine
-from store.models import Revision, Unit
 
 CONFIG_KEY = "IPDASH_DATABASE_URL"
+SETTINGS_KEY = "IPDASH_SETTINGS"
 T = TypeVar("T")
+# Trends and sparklines draw up to two years.
+MAX_MONTHS = 24
+
+
+def settings() -> Settings:
+    """The settings the running app was created with (the app factory reads the environment once
+    and keeps them in the Flask config); outside an app, the process's settings."""
+    if flask.has_app_context():
+        configured = flask.current_app.config.get(SETTINGS_KEY)
+        if configured is not None:
+            return configured  # type: ignore[no-any-return]
+    return get_settings()
 
 
 def database_url() -> str:
@@ -40,18 +49,12 @@ def database_url() -> str:
         url = flask.current_app.config.get(CONFIG_KEY)
         if url:
             return str(url)
-    return get_settings().database_url
-
-
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    # Built lazily, at the first request of each process: safe with gunicorn's forking workers.
-    return make_engine(url)
+    return settings().database_url
 
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
-    with Session(engine_for(url or database_url())) as session:
+    with submissions.session_scope(url or database_url()) as session:
         yield session
 
 
@@ -69,28 +72,22 @@ def _cached(session: Session, key: tuple, compute: Callable[[], T]) -> T:
 
 def indicator_table(*, region: str, period: str, window: Window) -> pd.DataFrame:
     with session_scope() as session:
-        return service.indicator_table(session=session, region=region, period=period, window=window)
+        return service.indicator_table(
+            session=session, region=region, period=period, window=window, settings=settings()
+        )
 
 
 def score_table(*, region: str, period: str, window: Window) -> ScoreResult:
     with session_scope() as session:
-        return service.score_table(session=session, region=region, period=period, window=window)
+        return service.score_table(
+            session=session, region=region, period=period, window=window, settings=settings()
+        )
 
 
 def available_months(region: str) -> list[str]:
     """Months (YYYY-MM) for which any unit of ``region`` has a current return, newest first."""
     with session_scope() as session:
-
-        def compute() -> list[str]:
-            stmt = (
-                select(Revision.period)
-                .distinct()
-                .join(Unit, Unit.code == Revision.unit_code)
-                .where(Unit.region == region, Revision.is_current, func.length(Revision.period) == 7)
-            )
-            return sorted((row[0] for row in session.connection().execute(stmt)), reverse=True)
-
-        return list(_cached(session, ("months", region), compute))
+        return service.available_months(session=session, region=region)
 
 
 def latest_month(region: str) -> str | None:
@@ -101,16 +98,7 @@ def latest_month(region: str) -> str | None:
 def reported_units(region: str, period: str) -> set[str]:
     """Units of ``region`` with a current return for ``period``."""
     with session_scope() as session:
-
-        def compute() -> frozenset[str]:
-            stmt = (
-                select(Revision.unit_code)
-                .join(Unit, Unit.code == Revision.unit_code)
-                .where(Unit.region == region, Revision.is_current, Revision.period == period)
-            )
-            return frozenset(row[0] for row in session.connection().execute(stmt))
-
-        return set(_cached(session, ("reported", region, period), compute))
+        return service.reported_units(session=session, region=region, period=period)
 
 
 def monthly_tables(*, region: str, end: str, window: Window, months: int) -> pd.DataFrame:
@@ -123,9 +111,9 @@ def monthly_tables(*, region: str, end: str, window: Window, months: int) -> pd.
 
         def compute() -> pd.DataFrame:
             frames = [
-                service.indicator_table(session=session, region=region, period=month, window=window)[
-                    ["unit", "indicator", "value"]
-                ].assign(period=month)
+                service.indicator_table(
+                    session=session, region=region, period=month, window=window, settings=settings()
+                )[["unit", "indicator", "value"]].assign(period=month)
                 for month in ends
             ]
             return pd.concat(frames, ignore_index=True)[["indicator", "unit", "period", "value"]]
@@ -144,7 +132,12 @@ def trend(*, region: str, indicator: str, end: str, window: Window, months: int)
         def compute() -> pd.DataFrame:
             frames = [
                 service.indicator_table(
-                    session=session, region=region, period=month, window=window, indicators=[indicator]
+                    session=session,
+                    region=region,
+                    period=month,
+                    window=window,
+                    indicators=[indicator],
+                    settings=settings(),
                 )[["unit", "value"]].assign(period=month)
                 for month in ends
             ]
@@ -155,49 +148,51 @@ def trend(*, region: str, indicator: str, end: str, window: Window, months: int)
 
 def unit_revisions(unit: str) -> pd.DataFrame:
     """Every stored revision of ``unit`` with its submission and warnings, newest first."""
-    from store.tracking import revision_log
-
     with session_scope() as session:
-        log = revision_log(session=session, units=[unit])
-    return log.sort_values(["period", "revision_no"], ascending=False, kind="stable").reset_index(drop=True)
+        return submissions.unit_revisions(session=session, unit=unit)
 
 
 def check_upload(content: bytes, *, file_name: str, as_unit: str | None, region: str) -> ParsedFile:
     """Validate without writing (the preview)."""
-    with session_scope() as session:
-        return check_file(content, session=session, file_name=file_name, as_unit=as_unit, region=region)
+    return submissions.check_upload(
+        content, url=database_url(), file_name=file_name, as_unit=as_unit, region=region, settings=settings()
+    )
 
 
 def load_upload(
     content: bytes, *, file_name: str, submitted_by: str, as_unit: str | None, region: str
 ) -> LoadResult:
     """Validate again and save; one transaction per file, committed only when accepted."""
-    with session_scope() as session:
-        try:
-            result = load_file(
-                content,
-                session=session,
-                file_name=file_name,
-                submitted_by=submitted_by,
-                as_unit=as_unit,
-                region=region,
-            )
-        except Exception:
-            session.rollback()
-            raise
-        if result.status == "accepted":
-            session.commit()
-        else:
-            session.rollback()
-        return result
+    return submissions.load_upload(
+        content,
+        url=database_url(),
+        file_name=file_name,
+        submitted_by=submitted_by,
+        as_unit=as_unit,
+        region=region,
+        settings=settings(),
+    )
+
+
+def clean_indicator(value: str | None) -> str:
+    """``value`` when it is a known indicator, else the catalogue's first (the default view)."""
+    cat = default_catalogue()
+    return value if value in cat.indicators else next(iter(cat.indicators))
+
+
+def months_back(region: str, period: str) -> int:
+    """How many months a trend draws: up to two years, not before the first month with data."""
+    months = available_months(region)
+    if not months:
+        return 1
+    span = month_index(period) - month_index(months[-1]) + 1
+    return max(1, min(MAX_MONTHS, span))
 
 
 def warm_up(region: str) -> None:
     """Compute what a Monday-morning visit asks first — the latest month's indicators and scores,
     and the trends — so the first leader to open the dashboard does not wait for the region-wide
     read (seconds at national scale). Called in a background thread by ``serve``."""
-    from dashboard.pages.trends import clean_indicator, months_back
-
     period = latest_month(region)
     if period is None:
         return

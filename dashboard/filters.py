@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from foundation.calendar import WINDOWS, Window
 from foundation.catalogue import Catalogue
-from indicators.windows import WINDOWS, Window
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEFAULT_WINDOW: Window = "ytd"

@@ -14,13 +14,15 @@ from foundation.i18n import t
 
 
 def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> int:
+    from application.submissions import open_database
     from dashboard.app import create_app
-    from store.db import open_engine
+    from foundation.settings import get_settings
 
-    engine = open_engine(engine_url)
+    settings = get_settings()
+    engine = open_database(engine_url or settings.database_url)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
-    app = create_app(url)
+    app = create_app(url, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _warm_up_in_background(app)
     print(t("dash.serve.listening", url=f"http://{host}:{port}/"), flush=True)
@@ -30,13 +32,12 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
 
 def _warm_up_in_background(app) -> None:  # noqa: ANN001 - dash.Dash
     """Fill the service caches for the default region while the server starts answering."""
-    from dashboard.data import warm_up
-    from foundation.settings import get_settings
+    from dashboard.data import settings, warm_up
 
     def run() -> None:
         try:
             with app.server.app_context():
-                warm_up(get_settings().region)
+                warm_up(settings().region)
         except Exception:  # warming is an optimisation: a failure only means a slower first page
             logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
 

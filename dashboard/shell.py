@@ -20,10 +20,9 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import data, ids
 from dashboard.components import dropdown, region_name
 from dashboard.filters import build_query, clean_filters, parse_query
+from foundation.calendar import WINDOWS
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
-from indicators.windows import WINDOWS
 
 
 def _nav_pages() -> list[dict[str, Any]]:
@@ -47,7 +46,7 @@ def nav_href(page: dict[str, Any], region: str, search: str) -> str:
 def layout() -> html.Div:
     """A function, so the navigation reflects every page registered when the page is loaded."""
     cat = default_catalogue()
-    settings = get_settings()
+    settings = data.settings()
     nav = [
         dcc.Link(
             page["name"],
@@ -144,7 +143,7 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def sync_filters(search: str | None, region: str | None, window: str | None, period: str | None):  # noqa: ANN202
         try:
-            settings = get_settings()
+            settings = data.settings()
             cat = default_catalogue()
             if ctx.triggered_id == ids.FILTER_REGION and region:
                 # The user picked another region: keep the month if that region has it.
@@ -208,7 +207,7 @@ def register_callbacks(app: dash.Dash) -> None:
         opened: str | None,
     ):
         picked = region if ctx.triggered_id == ids.FILTER_REGION else None  # a user's choice, not start-up
-        region = region or get_settings().region
+        region = region or data.settings().region
         params: dict[str, Any] = dict(parse_query(current))
         params.update({"region": region, "window": window, "period": period})
         for pid, value in zip(param_ids, values, strict=True):

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from enum import Enum
 
 from etl.records import Reason
+from foundation import calendar
 from foundation.catalogue import Measure
 
 # Written by people to mean "nothing this month" (after NFKC folding: － becomes -).
@@ -192,8 +193,7 @@ def parse_date_text(raw: object) -> str:
 
 
 def previous_month(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+    return calendar.previous_month(period)
 
 
 # -- cell references ---------------------------------------------------------------------------

@@ -30,8 +30,8 @@ from etl.cells import cell_text, previous_month
 from etl.issues import warning
 from etl.records import Issue, ParsedFile, Reason
 from etl.units import describe_unit
+from foundation.calendar import months_of_year_to
 from foundation.catalogue import Catalogue
-from foundation.settings import get_settings
 
 Values = Mapping[str, float]
 
@@ -64,13 +64,15 @@ _YTD_RULES = (
 History: TypeAlias = pd.DataFrame | Mapping[tuple[str, str], Mapping[str, float]]
 
 
-def cross_period_warnings(parsed: ParsedFile, history: History, *, catalogue: Catalogue) -> list[Issue]:
+def cross_period_warnings(
+    parsed: ParsedFile, history: History, *, catalogue: Catalogue, stock_jump_ratio: float = 0.5
+) -> list[Issue]:
     """Warnings for the file's monthly records, judged with ``history``: a DataFrame (unit, period,
     measure, value) or, from a batch loader's cache, a mapping (unit, period) → {measure: value}."""
     known = _combine(parsed, history)
     own = sorted({(r.unit, r.period) for r in parsed.records if len(r.period) == 7})
     cells = {(r.unit, r.period): r.cells for r in parsed.records}
-    ratio = get_settings().stock_jump_ratio
+    ratio = stock_jump_ratio
     stocks = [m.code for m in catalogue.measures.values() if m.kind == "stock"]
     issues: list[Issue] = []
     ytd_state: dict[tuple[str, str, str], bool] = {}  # (unit, year, rule part) → excess last seen
@@ -135,7 +137,7 @@ def cross_period_warnings(parsed: ParsedFile, history: History, *, catalogue: Ca
                         )
 
         year = period[:4]
-        months = [f"{year}-{m:02d}" for m in range(1, int(period[5:7]) + 1)]
+        months = months_of_year_to(period)
         for rule in _YTD_RULES:
             part_sum, whole_sum, used = 0.0, 0.0, 0
             for month in months:

@@ -25,6 +25,7 @@ from etl.readers import read_file
 from etl.records import Issue, ParsedFile, Reason
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
+from foundation.settings import BUILT_IN, Settings
 from store import queries, repo
 
 log = logging.getLogger(__name__)
@@ -162,10 +163,13 @@ def check_file(
     catalogue: Catalogue | None = None,
     region: str | None = None,
     cache: StoreCache | None = None,
+    settings: Settings = BUILT_IN,
 ) -> ParsedFile:
     """Read and validate without writing; ``parsed.errors`` empty means it would be accepted."""
     cat = catalogue or default_catalogue()
-    parsed = read_file(source, file_name=file_name, catalogue=cat, region=region, as_unit=as_unit)
+    parsed = read_file(
+        source, file_name=file_name, catalogue=cat, region=region, as_unit=as_unit, settings=settings
+    )
     if parsed.errors:
         return parsed
     parsed.errors.extend(_lock_errors(parsed, session=session))
@@ -175,7 +179,9 @@ def check_file(
             history = cache.history_for(parsed, session=session)
         else:
             history = _history_for(parsed, session=session)
-        parsed.warnings.extend(cross_period_warnings(parsed, history, catalogue=cat))
+        parsed.warnings.extend(
+            cross_period_warnings(parsed, history, catalogue=cat, stock_jump_ratio=settings.stock_jump_ratio)
+        )
     return parsed
 
 
@@ -190,6 +196,7 @@ def load_file(
     catalogue: Catalogue | None = None,
     region: str | None = None,
     cache: StoreCache | None = None,
+    settings: Settings = BUILT_IN,
 ) -> LoadResult:
     """Check and, when there is no error, save in ``session`` (the caller commits)."""
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.xlsx")
@@ -201,6 +208,7 @@ def load_file(
         catalogue=catalogue,
         region=region,
         cache=cache,
+        settings=settings,
     )
     result = LoadResult(
         file=name,
@@ -268,6 +276,7 @@ def load_paths(
     received_at: ReceivedAt = None,
     catalogue: Catalogue | None = None,
     region: str | None = None,
+    settings: Settings = BUILT_IN,
 ) -> Iterator[LoadResult]:
     """Load each file in its own transaction; yields one result per file, in order."""
     cat = catalogue or default_catalogue()
@@ -287,6 +296,7 @@ def load_paths(
                     catalogue=cat,
                     region=region,
                     cache=cache,
+                    settings=settings,
                 )
                 if result.status == "accepted":
                     session.commit()

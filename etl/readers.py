@@ -29,10 +29,9 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -53,9 +52,10 @@ from etl.issues import error, warning
 from etl.records import Issue, ParsedFile, Reason, UnitPeriodValues
 from etl.safety import Gate, check_grid_size, load_source
 from etl.units import UnitMatcher, describe_unit
+from foundation.calendar import current_month
 from foundation.catalogue import Catalogue, Measure, Unit, default_catalogue, normalise_label
 from foundation.i18n import t
-from foundation.settings import get_settings
+from foundation.settings import BUILT_IN, Settings
 
 Grid = list[list[Any]]
 
@@ -144,16 +144,18 @@ def read_file(
     region: str | None = None,
     as_unit: str | None = None,
     today: date | None = None,
+    settings: Settings = BUILT_IN,
 ) -> ParsedFile:
     """Read and validate one uploaded workbook (layout A or B) into a ``ParsedFile``.
 
     ``as_unit``: the unit code of the uploader; a file for any other unit is an error.
-    ``today``: the date in Asia/Shanghai used to refuse future periods (tests pass one).
+    ``today``: the date in the settings' time zone used to refuse future periods (tests pass one).
+    ``settings``: file limits and time zone, from the caller's edge.
     """
     cat = catalogue or default_catalogue()
     if file_name is None:
         file_name = t("etl.unnamed_file") if isinstance(source, bytes | bytearray) else Path(source).name
-    gate = load_source(source, file_name=file_name)
+    gate = load_source(source, file_name=file_name, settings=settings)
     parsed = ParsedFile(
         file=file_name,
         sha256=hashlib.sha256(gate.data).hexdigest() if gate.data else "",
@@ -170,7 +172,7 @@ def read_file(
         catalogue=cat,
         matcher=matcher,
         as_unit=None,
-        current_month=_current_month(today),
+        current_month=current_month(settings.timezone, on=today),
         formulas=FormulaIndex(gate.data) if gate.container == "xlsx" else None,
         parsed=parsed,
     )
@@ -193,12 +195,6 @@ def read_file(
     parsed.errors.extend(ctx.errors)
     parsed.warnings.extend(ctx.warnings)
     return parsed
-
-
-def _current_month(today: date | None) -> str:
-    if today is None:
-        today = datetime.now(ZoneInfo(get_settings().timezone)).date()
-    return f"{today.year:04d}-{today.month:02d}"
 
 
 def _read_sheets(gate: Gate, ctx: _Context) -> list[tuple[str, Grid]] | None:

@@ -22,7 +22,7 @@ from typing import Literal
 from etl.issues import error, size_text
 from etl.records import Issue, Reason
 from foundation.i18n import t
-from foundation.settings import get_settings
+from foundation.settings import BUILT_IN, Settings
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -54,9 +54,9 @@ class Gate:
         return len(self.data) or self.stat_size
 
 
-def load_source(source: str | Path | bytes, *, file_name: str) -> Gate:
+def load_source(source: str | Path | bytes, *, file_name: str, settings: Settings = BUILT_IN) -> Gate:
     """Read the bytes of an upload, refusing an oversized file before reading it all."""
-    limit = get_settings().max_file_bytes
+    limit = settings.max_file_bytes
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
@@ -81,13 +81,13 @@ def load_source(source: str | Path | bytes, *, file_name: str) -> Gate:
             )
     if len(data) > limit:
         return Gate(data=data, issues=[_too_large(file_name, len(data), limit)])
-    return check_bytes(data, file_name=file_name)
+    return check_bytes(data, file_name=file_name, settings=settings)
 
 
-def check_bytes(data: bytes, *, file_name: str) -> Gate:
+def check_bytes(data: bytes, *, file_name: str, settings: Settings = BUILT_IN) -> Gate:
     """Container checks on bytes already in memory (size has been checked)."""
     if data[:4] in ZIP_MAGIC:
-        return _check_zip(data, file_name)
+        return _check_zip(data, file_name, settings.max_expanded_bytes)
     if data[:8] == OLE_MAGIC:
         return _check_ole(data, file_name)
     return Gate(
@@ -107,7 +107,7 @@ def _too_large(file_name: str, size: int, limit: int) -> Issue:
     )
 
 
-def _check_zip(data: bytes, file_name: str) -> Gate:
+def _check_zip(data: bytes, file_name: str, limit: int) -> Gate:
     try:
         # Opening a ZipFile reads only the central directory; nothing is inflated here.
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -129,7 +129,6 @@ def _check_zip(data: bytes, file_name: str) -> Gate:
             issues=[error(Reason.NOT_EXCEL, "etl.not_excel", file=file_name, detected=detected)],
         )
     expanded = sum(info.file_size for info in infos)
-    limit = get_settings().max_expanded_bytes
     if expanded > limit:
         return Gate(
             data=data,

@@ -20,9 +20,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.cells import cell_text
+from foundation.calendar import chinese_month, due_date
 from foundation.catalogue import Catalogue, Measure, Unit
 from foundation.i18n import t
-from foundation.settings import get_settings
 
 RETURN_SHEET = "月报"
 INSTRUCTIONS_SHEET = "填报说明"
@@ -52,15 +52,6 @@ def _typed(value: float, measure: Measure) -> int | float:
     return int(round(value)) if measure.dtype == "int" else round(float(value), 2)
 
 
-def _period_label(period: str) -> str:
-    return f"{int(period[:4])}年{int(period[5:7])}月"
-
-
-def _next_month(period: str) -> tuple[int, int]:
-    year, month = int(period[:4]), int(period[5:7])
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def write_return(
     target: str | Path | BinaryIO,
     *,
@@ -69,8 +60,10 @@ def write_return(
     catalogue: Catalogue,
     values: Mapping[str, float] | None = None,
     meta: Mapping[str, str] | None = None,
+    due_day: int = 10,
 ) -> None:
-    """A layout-A workbook for one unit and month: blank (``values=None``) or filled."""
+    """A layout-A workbook for one unit and month: blank (``values=None``) or filled; its
+    instructions name the deadline (``due_day`` of the next month, from the caller's settings)."""
     values = values or {}
     meta = meta or {}
     measures = catalogue.monthly_measures()
@@ -79,7 +72,7 @@ def write_return(
     assert ws is not None  # a new Workbook always has one sheet
     ws.title = RETURN_SHEET
     _fill_return_sheet(ws, unit, period, measures, values, meta)
-    _fill_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), unit, period, measures)
+    _fill_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), unit, period, measures, due_day)
     wb.active = 0
     wb.save(target)
 
@@ -93,7 +86,7 @@ def _fill_return_sheet(
     meta: Mapping[str, str],
 ) -> None:
     ws.merge_cells("A1:F1")
-    title = ws.cell(1, 1, t("etl.template.title", unit=unit.name_zh, period=_period_label(period)))
+    title = ws.cell(1, 1, t("etl.template.title", unit=unit.name_zh, period=chinese_month(period)))
     title.font = _TITLE
     title.alignment = _CENTER
     ws.row_dimensions[1].height = 28
@@ -172,13 +165,15 @@ def _validation(measure: Measure) -> DataValidation:
     return dv
 
 
-def _fill_instructions(ws: Worksheet, unit: Unit, period: str, measures: Sequence[Measure]) -> None:
-    due_year, due_month = _next_month(period)
+def _fill_instructions(
+    ws: Worksheet, unit: Unit, period: str, measures: Sequence[Measure], due_day: int
+) -> None:
+    due = due_date(period, due_day)
     ws.cell(1, 1, t("etl.template.instructions_title")).font = _TITLE
     lines = [
         t("etl.template.line_unit", unit=unit.name_zh, code=unit.code),
-        t("etl.template.line_period", period=_period_label(period)),
-        t("etl.template.line_due", year=due_year, month=due_month, day=get_settings().due_day),
+        t("etl.template.line_period", period=chinese_month(period)),
+        t("etl.template.line_due", year=due.year, month=due.month, day=due.day),
         t("etl.template.line_fill"),
         t("etl.template.line_numbers"),
         t("etl.template.line_blank"),

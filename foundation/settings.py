@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IPDASH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="IPDASH_", extra="ignore", frozen=True)
 
     # The default is a SQLite file in the working directory: the README's first command
     # builds it from sample_data/. PostgreSQL: postgresql+psycopg://user@host:5432/db
@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     language: str = "zh_CN"
 
 
+# The built-in defaults, never read from the environment. Code below the edges takes settings as an
+# argument and falls back to these when a caller (a test, a library user) passes none; the edges —
+# the CLI, the app factory, the WSGI entry — read the environment once with ``get_settings()`` and
+# pass the result down (``tests/test_layers.py`` keeps ``get_settings`` at the edges).
+BUILT_IN: Settings = Settings.model_construct()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings of this process, read from ``IPDASH_…`` variables: call at the edges only."""
     return Settings()

@@ -42,16 +42,16 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from foundation.catalogue import Catalogue, Indicator, Term
-from indicators.windows import (
+from foundation.calendar import (
     Window,
     comparison_ends,
+    due_limit,
     month_from_index,
     month_index,
-    parse_month,
     window_bounds,
     window_year,
 )
+from foundation.catalogue import Catalogue, Indicator, Term
 
 CITY = "city"
 
@@ -157,12 +157,7 @@ def _due_limits(periods: Sequence[str], due_day: int, tz: str) -> np.ndarray:
     The return for month M is due by ``due_day`` of M+1, 24:00 local time: on time means it
     arrived strictly before 00:00 of the next day.
     """
-    limits = []
-    for period in periods:
-        year, month = parse_month(period)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        local = (pd.Timestamp(year, month, due_day) + pd.Timedelta(days=1)).tz_localize(tz)
-        limits.append(local.tz_convert("UTC").tz_localize(None))
+    limits = [due_limit(period, due_day=due_day, tz=tz).tz_localize(None) for period in periods]
     return np.array(limits, dtype="datetime64[ns]")
 
 

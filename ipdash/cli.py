@@ -21,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from foundation.i18n import set_language
+    from foundation.settings import get_settings
+
+    set_language(get_settings().language)  # the edge: settings read here, passed down
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage: argparse prints and exits 2
     try:

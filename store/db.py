@@ -14,14 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from foundation.settings import get_settings
-
 _HERE = Path(__file__).parent
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url`` (default: the settings' database URL)."""
-    url = url or get_settings().database_url
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (the edge that calls this read it from its settings)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
 
@@ -65,7 +62,7 @@ def upgrade(engine: Engine) -> None:
         session.commit()
 
 
-def open_engine(url: str | None = None) -> Engine:
+def open_engine(url: str) -> Engine:
     """An engine whose schema is at head: what every command but ``db upgrade`` uses."""
     engine = make_engine(url)
     upgrade(engine)

@@ -138,3 +138,24 @@ def revised_pairs(*, session: Session, region: str, since_revision: int) -> set[
         .distinct()
     )
     return {(u, p) for u, p in session.connection().execute(stmt)}
+
+
+def months_with_data(*, session: Session, region: str) -> list[str]:
+    """Months (YYYY-MM) for which any unit of ``region`` has a current return, newest first."""
+    stmt = (
+        select(Revision.period)
+        .distinct()
+        .join(Unit, Unit.code == Revision.unit_code)
+        .where(Unit.region == region, Revision.is_current, func.length(Revision.period) == 7)
+    )
+    return sorted((row[0] for row in session.connection().execute(stmt)), reverse=True)
+
+
+def units_reported(*, session: Session, region: str, period: str) -> set[str]:
+    """Units of ``region`` with a current return for ``period``."""
+    stmt = (
+        select(Revision.unit_code)
+        .join(Unit, Unit.code == Revision.unit_code)
+        .where(Unit.region == region, Revision.is_current, Revision.period == period)
+    )
+    return {row[0] for row in session.connection().execute(stmt)}

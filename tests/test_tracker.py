@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import Session
 from test_export_data import CAT, XUHUI_REVISION_AT, beijing, seed_scenario
 
-from application.tracker import due_limit, latest_due_month, tracker_table, unit_summary
+from application.tracker import tracker_table, unit_summary
+from foundation.calendar import due_limit, latest_due_month
 from store.tracking import revision_log
 
 UNITS = [u.code for u in CAT.units_of("shanghai")]
@@ -200,7 +201,7 @@ def test_dashboard_status_page_renders_the_tracker_and_exports(engine, db_url) -
 
 
 def test_due_text_names_the_deadline_day_of_the_next_month() -> None:
-    from application.tracker import due_text
+    from foundation.calendar import due_text
 
     assert due_text("2023-06", 10) == "2023-07-10 24:00"
     assert due_text("2023-12", 10) == "2024-01-10 24:00"  # December's return is due in January

@@ -21,14 +21,14 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from application.tracker import detail_header, state_label, state_mark
 from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.identity import current_user
 from dashboard.safe import alert, log, run_guarded, safe_layout
+from foundation.calendar import due_text, local_minutes, window_months
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
-from indicators.windows import window_months
 
 # Bootstrap's table-cell colours: green on time, yellow late, red overdue, grey not yet due.
 STATE_CLASS = {
@@ -40,9 +40,7 @@ STATE_CLASS = {
 
 
 def _local(stamp: Any) -> str:
-    if stamp is None or pd.isna(stamp):
-        return t("na")
-    return pd.Timestamp(stamp).tz_convert(get_settings().timezone).strftime("%Y-%m-%d %H:%M")
+    return local_minutes(stamp, data.settings().timezone) or t("na")
 
 
 def _state_key(row: dict[str, Any]) -> str:
@@ -54,7 +52,7 @@ def _state_key(row: dict[str, Any]) -> str:
 @safe_layout
 def layout(region: str | None = None, **_query: Any) -> html.Div:
     cat = default_catalogue()
-    region = region if region in cat.regions() else get_settings().region
+    region = region if region in cat.regions() else data.settings().region
     unit_options = [{"label": t("tracker.page.export_all"), "value": ""}] + [
         {"label": u.name_zh, "value": u.code} for u in cat.units_of(region)
     ]
@@ -121,13 +119,12 @@ def tracker_view(
             region=region,
             months=window_months(period, window),
             now=now,  # type: ignore[arg-type]
+            settings=data.settings(),
         )
 
 
 def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str], locks: dict) -> dbc.Table:
     """Units × months, one coloured mark per cell; the tooltip says when it arrived and how often it changed."""
-    from ipdash.commands.reports import state_label, state_mark
-
     header = [html.Th(t("tracker.grid_unit"))] + [
         html.Th(m + (" 🔒" if m in locks else ""), title=t("tracker.locked") if m in locks else None)
         for m in months
@@ -162,8 +159,6 @@ def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str]
 
 
 def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> list[list[Any]]:
-    from ipdash.commands.reports import state_label
-
     rows = []
     for r in table[table["period"] == period].to_dict("records"):
         rows.append(
@@ -184,15 +179,11 @@ def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> lis
 
 
 def _due_text(period: str) -> str:
-    from application.tracker import due_text
-    from foundation.settings import get_settings
-
-    return due_text(period, get_settings().due_day)
+    return due_text(period, data.settings().due_day)
 
 
 def _render(region: str, window: str, period: str) -> tuple:
     from application.tracker import unit_summary
-    from ipdash.commands.reports import detail_header
 
     table, locks, latest = tracker_view(region, window, period)
     months = window_months(period, window)  # type: ignore[arg-type]
@@ -300,6 +291,7 @@ def export_bytes(*, region: str, window: str, period: str, unit: str | None) -> 
             window=window,  # type: ignore[arg-type]
             unit=unit,
             generated_by=current_user(),
+            settings=data.settings(),
         )
     who = cat.units[unit].name_zh if unit else t(f"region.{region}")
     return buffer.getvalue(), t(

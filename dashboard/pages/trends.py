@@ -15,15 +15,8 @@ from dashboard.filters import split_list
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from indicators.windows import month_index
 
-MAX_MONTHS = 24
 DEFAULT_UNITS = 3
-
-
-def clean_indicator(value: str | None) -> str:
-    cat = default_catalogue()
-    return value if value in cat.indicators else next(iter(cat.indicators))
 
 
 @safe_layout
@@ -44,7 +37,7 @@ def layout(
                         cp.dropdown(
                             id=ids.TR_INDICATOR,
                             options=[{"label": i.name_zh, "value": i.code} for i in cp.indicators()],
-                            value=clean_indicator(indicator),
+                            value=data.clean_indicator(indicator),
                             clearable=False,
                         ),
                         className="tr-indicator",
@@ -67,15 +60,6 @@ def layout(
             cp.graph(ids.TR_YTD, "trend_ytd"),
         ]
     )
-
-
-def months_back(region: str, period: str) -> int:
-    """How many months to draw: up to two years, not before the first month with data."""
-    months = data.available_months(region)
-    if not months:
-        return 1
-    span = month_index(period) - month_index(months[-1]) + 1
-    return max(1, min(MAX_MONTHS, span))
 
 
 def register(app: dash.Dash) -> None:
@@ -101,7 +85,7 @@ def register(app: dash.Dash) -> None:
     def update(region, period, indicator, units, window):  # noqa: ANN001, ANN202
         region, _window, period = cp.require_filters(region, window, period)
         return run_guarded(
-            lambda: trends_view(region, period, clean_indicator(indicator), list(units or [])),
+            lambda: trends_view(region, period, data.clean_indicator(indicator), list(units or [])),
             lambda msg: (empty_figure(msg), empty_figure(msg), alert(msg)),
         )
 
@@ -110,7 +94,7 @@ def trends_view(region: str, period: str, indicator: str, units: list[str]) -> t
     ind = default_catalogue().indicators[indicator]
     labels = cp.unit_labels(region)
     chosen = [u for u in units if u in labels and u != "city"]
-    n = months_back(region, period)
+    n = data.months_back(region, period)
     figures = []
     for window, key in (("month", "dash.tr.title_month"), ("ytd", "dash.tr.title_ytd")):
         series = data.trend(region=region, indicator=indicator, end=period, window=window, months=n)  # type: ignore[arg-type]

@@ -16,10 +16,9 @@ from dashboard import data, ids
 from dashboard.figures import empty_figure, sparklines_figure
 from dashboard.fmt import flag, format_value, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
+from foundation.calendar import month_index
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
-from indicators.windows import month_index
 
 SPARK_MONTHS = 12
 MAX_SUBMISSIONS = 36
@@ -188,7 +187,7 @@ def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
 def _submissions(log: pd.DataFrame) -> Any:
     if log.empty:
         return html.P(t("dash.unit.no_submissions"), className="text-muted")
-    tz = get_settings().timezone
+    tz = data.settings().timezone
     rows = []
     for r in log.head(MAX_SUBMISSIONS).itertuples(index=False):
         warnings = list(r.warnings or [])

@@ -28,10 +28,9 @@ from dashboard import data, ids
 from dashboard.identity import header_user
 from dashboard.safe import alert, log, safe_layout
 from etl.records import Issue
+from foundation.calendar import shift_month
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from foundation.settings import get_settings
-from indicators.windows import shift_month
 
 TEMPLATE_MONTHS = 24
 ACCEPT = ".xlsx,.xlsm,.xls"
@@ -43,7 +42,7 @@ def _size_text(n: int) -> str:
 
 def template_months() -> list[str]:
     """The previous calendar month (the return a clerk files now) and the months before it."""
-    today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+    today = datetime.now(ZoneInfo(data.settings().timezone)).date()
     last = shift_month(f"{today.year:04d}-{today.month:02d}", -1)
     return [shift_month(last, -i) for i in range(TEMPLATE_MONTHS)]
 
@@ -51,7 +50,7 @@ def template_months() -> list[str]:
 @safe_layout
 def layout(region: str | None = None, **_query: Any) -> html.Div:
     cat = default_catalogue()
-    settings = get_settings()
+    settings = data.settings()
     region = region if region in cat.regions() else settings.region
     units = cat.units_of(region)
     unit_options = [{"label": u.name_zh, "value": u.code} for u in units]
@@ -250,7 +249,7 @@ def decode_upload(contents: str) -> bytes:
 def _too_large(name: str, size: int) -> Issue:
     from etl.records import Reason
 
-    limit = get_settings().max_file_bytes
+    limit = data.settings().max_file_bytes
     return Issue(
         severity="error",
         reason=Reason.TOO_LARGE,
@@ -262,7 +261,7 @@ def _too_large(name: str, size: int) -> Issue:
 def check_one(
     name: str, content: bytes, *, as_unit: str | None, region: str
 ) -> tuple[list[Issue], list[Issue]]:
-    if len(content) > get_settings().max_file_bytes:
+    if len(content) > data.settings().max_file_bytes:
         return [_too_large(name, len(content))], []
     parsed = data.check_upload(content, file_name=name, as_unit=as_unit, region=region)
     return list(parsed.errors), list(parsed.warnings)
@@ -298,7 +297,7 @@ def register(app: dash.Dash) -> None:
             return no_update, alert(t("dash.up.template_choose"), color="warning")
         try:
             buffer = io.BytesIO()
-            write_return(buffer, unit=unit, period=month, catalogue=cat)
+            write_return(buffer, unit=unit, period=month, catalogue=cat, due_day=data.settings().due_day)
         except Exception:
             log.exception("template failed")
             return no_update, alert(t("dash.error.internal"))
@@ -322,7 +321,7 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def upload_flow(contents, _confirm, _clear, names, pending, user, as_unit, region):  # noqa: ANN001, ANN202
-        region = region or get_settings().region
+        region = region or data.settings().region
         trigger = ctx.triggered_id
         try:
             if trigger == ids.UP_CLEAR:
@@ -357,7 +356,7 @@ def register(app: dash.Dash) -> None:
             entry = (pending or [])[index]
             content = base64.b64decode(entry["content"])
             errors, warnings = check_one(
-                entry["name"], content, as_unit=as_unit, region=region or get_settings().region
+                entry["name"], content, as_unit=as_unit, region=region or data.settings().region
             )
             from etl.annotate import AnnotateError, annotate_workbook
 
@@ -383,7 +382,7 @@ def preview(contents: list[str], names: list[str], *, as_unit: str | None, regio
         errors, warnings = check_one(name, content, as_unit=as_unit, region=region)
         # Unreadable files (not a workbook, encrypted) cannot be handed back annotated.
         annotatable = bool(errors) and any(e.sheet for e in errors + warnings)
-        keep = len(content) <= get_settings().max_file_bytes
+        keep = len(content) <= data.settings().max_file_bytes
         pending.append(
             {
                 "name": name,
@@ -409,7 +408,7 @@ def confirm(pending: list[dict[str, Any]], *, user: str | None, as_unit: str | N
         if not entry.get("ok"):
             continue
         content = base64.b64decode(entry["content"])
-        if len(content) > get_settings().max_file_bytes:
+        if len(content) > data.settings().max_file_bytes:
             rows.append(
                 [entry["name"], t("status.rejected"), _too_large(entry["name"], len(content)).message]
             )

@@ -9,14 +9,19 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from foundation.settings import get_settings
-
 _AREAS = ("common", "etl", "indicators", "dashboard", "export")
+# The language ``t`` speaks: the edges (CLI, app factory) set it from the settings at start-up.
+_active = {"language": "zh_CN"}
+
+
+def set_language(language: str) -> None:
+    messages(language)  # an unknown language fails here, at start-up, not at the first message
+    _active["language"] = language
 
 
 @lru_cache(maxsize=4)
 def messages(language: str | None = None) -> dict[str, str]:
-    language = language or get_settings().language
+    language = language or _active["language"]
     merged: dict[str, str] = {}
     for area in _AREAS:
         module = importlib.import_module(f"foundation.i18n.{language}.{area}")

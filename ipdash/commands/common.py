@@ -23,7 +23,14 @@ def month_period(value: str) -> str:
     return value
 
 
-def open_engine_for(args: argparse.Namespace):  # noqa: ANN201 - sqlalchemy Engine
-    from store.db import open_engine
+def database_url(args: argparse.Namespace) -> str:
+    """``--db``, else the settings' database URL (``IPDASH_DATABASE_URL``, else ./ipdash.db)."""
+    from foundation.settings import get_settings
 
-    return open_engine(getattr(args, "db", None))
+    return getattr(args, "db", None) or get_settings().database_url
+
+
+def open_engine_for(args: argparse.Namespace):  # noqa: ANN201 - sqlalchemy Engine
+    from application.submissions import open_database
+
+    return open_database(database_url(args))

@@ -17,9 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from store.db import make_engine, upgrade
+    from application.submissions import upgrade_database
+    from ipdash.commands.common import database_url
 
-    engine = make_engine(args.db)
-    upgrade(engine)
+    engine = upgrade_database(database_url(args))
     print(t("cli.db_upgraded", url=engine.url.render_as_string(hide_password=True)))
     return 0

@@ -60,7 +60,8 @@ def _unit_or_exit(code: str) -> str | None:
 def _load(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from etl.load import expand_paths, load_paths
+    from application.submissions import expand_paths, load_paths
+    from foundation.settings import get_settings
 
     if args.as_unit and _unit_or_exit(args.as_unit) is None:
         return 2
@@ -70,7 +71,11 @@ def _load(args: argparse.Namespace) -> int:
     results = []
     counts = {"accepted": 0, "unchanged": 0, "rejected": 0}
     bar = tqdm(total=len(files), desc=t("load.progress"), unit="file", disable=not show_bar, file=sys.stderr)
-    for result in load_paths(files, engine=engine, submitted_by=args.by, as_unit=args.as_unit):
+    settings = get_settings()
+    results_iter = load_paths(
+        files, engine=engine, submitted_by=args.by, as_unit=args.as_unit, settings=settings
+    )
+    for result in results_iter:
         counts[result.status] += 1
         bar.update(1)
         if args.json:
@@ -100,6 +105,7 @@ def _load(args: argparse.Namespace) -> int:
 
 def _template(args: argparse.Namespace) -> int:
     from etl.writers import write_return
+    from foundation.settings import get_settings
 
     code = _unit_or_exit(args.unit)
     if code is None:
@@ -107,7 +113,7 @@ def _template(args: argparse.Namespace) -> int:
     cat = default_catalogue()
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_return(out, unit=cat.units[code], period=args.period, catalogue=cat)
+    write_return(out, unit=cat.units[code], period=args.period, catalogue=cat, due_day=get_settings().due_day)
     print(t("template.written", unit=cat.units[code].name_zh, period=args.period, path=out))
     return 0
 
@@ -115,7 +121,7 @@ def _template(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from store.repo import list_revisions
+    from application.submissions import list_revisions
 
     if _unit_or_exit(args.unit) is None:
         return 2
@@ -145,8 +151,7 @@ def _history(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from etl.load import default_user
-    from store.repo import list_revisions, restore_revision
+    from application.submissions import default_user, list_revisions, restore_revision
 
     if _unit_or_exit(args.unit) is None:
         return 2
@@ -178,15 +183,15 @@ def _restore(args: argparse.Namespace) -> int:
 def _export_raw(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from application.submissions import raw_values
     from etl.writers import write_ledger
     from foundation.settings import get_settings
-    from store.queries import current_values
 
     cat = default_catalogue()
     region = args.region or get_settings().region
     periods = [f"{args.year:04d}-{m:02d}" for m in range(1, 13)] + [f"{args.year:04d}"]
     with Session(open_engine_for(args)) as session:
-        values = current_values(session=session, region=region, periods=periods)
+        values = raw_values(session=session, region=region, periods=periods)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_ledger(out, values, catalogue=cat, units=cat.units_of(region))

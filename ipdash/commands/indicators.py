@@ -25,8 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from foundation.calendar import WINDOWS
 from foundation.i18n import messages, t
-from indicators.windows import WINDOWS
+from foundation.settings import get_settings
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
 
 MACHINE_COLUMNS = [
@@ -48,7 +49,6 @@ SCORE_CSV_COLUMNS = ["unit", "composite", "rank", "indicator", "value", "method"
 
 def register(sub: argparse._SubParsersAction) -> None:
     from foundation.catalogue import default_catalogue
-    from foundation.settings import get_settings
 
     regions = default_catalogue().regions()
     default_region = get_settings().region
@@ -350,7 +350,11 @@ def _indicators(args: argparse.Namespace) -> int:
     try:
         with Session(engine) as session:
             frame = service.indicator_table(
-                session=session, region=args.region, period=args.period, window=args.window
+                session=session,
+                region=args.region,
+                period=args.period,
+                window=args.window,
+                settings=get_settings(),
             )
     finally:
         engine.dispose()
@@ -385,7 +389,12 @@ def _score(args: argparse.Namespace) -> int:
     try:
         with Session(engine) as session:
             result = service.score_table(
-                session=session, region=args.region, period=args.period, window=args.window, scheme=scheme
+                session=session,
+                region=args.region,
+                period=args.period,
+                window=args.window,
+                scheme=scheme,
+                settings=get_settings(),
             )
     finally:
         engine.dispose()

@@ -29,9 +29,10 @@ from typing import Any
 
 import pandas as pd
 
-from application.tracker import TRACKER_COLUMNS
+from application.tracker import TRACKER_COLUMNS, detail_header, state_label, state_mark, status_records
+from foundation.calendar import WINDOWS, due_text, local_minutes, window_months
 from foundation.i18n import t
-from indicators.windows import WINDOWS, window_months
+from foundation.settings import get_settings
 from ipdash.commands.common import add_db_option, month_period, open_engine_for
 
 _LOCK_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
@@ -48,7 +49,6 @@ def lock_period_arg(value: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from foundation.catalogue import default_catalogue
-    from foundation.settings import get_settings
 
     regions = default_catalogue().regions()
     default_region = get_settings().region
@@ -98,20 +98,8 @@ def _error(message: str) -> None:
 
 
 def _local(stamp: Any) -> str:
-    """An aware timestamp as Beijing (settings) local time; '' for NaT/None."""
-    from foundation.settings import get_settings
-
-    if stamp is None or pd.isna(stamp):
-        return ""
-    return pd.Timestamp(stamp).tz_convert(get_settings().timezone).strftime("%Y-%m-%d %H:%M")
-
-
-def _iso(stamp: Any) -> str | None:
-    from foundation.settings import get_settings
-
-    if stamp is None or pd.isna(stamp):
-        return None
-    return pd.Timestamp(stamp).tz_convert(get_settings().timezone).isoformat()
+    """An aware timestamp in the settings' local time (Beijing); '' for NaT/None."""
+    return local_minutes(stamp, get_settings().timezone) or ""
 
 
 # --- lock / unlock --------------------------------------------------------------------------------
@@ -120,8 +108,8 @@ def _iso(stamp: Any) -> str | None:
 def _lock(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from etl.load import default_user
-    from store import repo
+    from application import submissions as repo
+    from application.submissions import default_user
 
     engine = open_engine_for(args)
     try:
@@ -153,7 +141,7 @@ def _lock(args: argparse.Namespace) -> int:
 def _unlock(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
-    from store import repo
+    from application import submissions as repo
 
     engine = open_engine_for(args)
     try:
@@ -170,52 +158,6 @@ def _unlock(args: argparse.Namespace) -> int:
 
 
 # --- status ---------------------------------------------------------------------------------------
-
-
-def status_records(table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
-    """The machine rows of ``ipdash status`` (times ISO 8601 in Beijing time, None when none)."""
-    records = []
-    for row in table.to_dict("records"):
-        records.append(
-            {
-                "unit": row["unit"],
-                "unit_name": names.get(row["unit"], row["unit"]),
-                "period": row["period"],
-                "state": row["state"],
-                "overdue": bool(row["overdue"]),
-                "due_limit": _iso(row["due_limit"]),
-                "first_received_at": _iso(row["first_received_at"]),
-                "last_received_at": _iso(row["last_received_at"]),
-                "days_late": None if pd.isna(row["days_late"]) else float(row["days_late"]),
-                "revisions": int(row["revisions"]),
-                "revised": bool(row["revised"]),
-                "open_warnings": int(row["open_warnings"]),
-                "warning_messages": list(row["warning_messages"]),
-                "current_file": row["current_file"],
-                "current_by": row["current_by"],
-                "locked": bool(row["locked"]),
-            }
-        )
-    return records
-
-
-def state_label(state: str, overdue: bool) -> str:
-    if state == "missing":
-        return t("tracker.state.overdue") if overdue else t("tracker.state.not_due")
-    return t(f"tracker.state.{state}")
-
-
-def state_mark(row: dict[str, Any]) -> str:
-    """One grid cell: ✓ / 迟 / ✗ / ·, the revision count when revised, ! when warnings are open."""
-    if row["state"] == "missing":
-        mark = t("tracker.mark.overdue") if row["overdue"] else t("tracker.mark.not_due")
-    else:
-        mark = t(f"tracker.mark.{row['state']}")
-    if row["revisions"] > 1:
-        mark = t("tracker.mark.revised", mark=mark, n=row["revisions"])
-    if row["open_warnings"]:
-        mark += t("tracker.mark.warning")
-    return mark
 
 
 def status_text(
@@ -302,16 +244,7 @@ def status_text(
 
 
 def _due_text(period: str) -> str:
-    from application.tracker import due_text
-    from foundation.settings import get_settings
-
     return due_text(period, get_settings().due_day)
-
-
-def detail_header() -> list[str]:
-    """Column titles of one month's detail, in ``ipdash status`` and on 报送情况 alike."""
-    keys = ("unit", "state", "received", "last", "late_days", "revisions", "warnings", "file")
-    return [t(f"tracker.col.{k}") for k in keys]
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -320,10 +253,9 @@ def _status(args: argparse.Namespace) -> int:
     from application import service
     from application.assessment import AsOfError, parse_as_of
     from foundation.catalogue import default_catalogue
-    from foundation.settings import get_settings
 
     try:
-        as_of = parse_as_of(args.as_of) if args.as_of else None
+        as_of = parse_as_of(args.as_of, tz=get_settings().timezone) if args.as_of else None
     except AsOfError as exc:
         _error(str(exc))
         return 2
@@ -335,11 +267,16 @@ def _status(args: argparse.Namespace) -> int:
     try:
         with Session(engine) as session:
             table, locks, latest = service.submission_status(
-                session=session, region=args.region, months=months, now=now, as_of=as_of
+                session=session,
+                region=args.region,
+                months=months,
+                now=now,
+                as_of=as_of,
+                settings=get_settings(),
             )
     finally:
         engine.dispose()
-    records = status_records(table, names)
+    records = status_records(table, names, tz=get_settings().timezone)
     if args.format == "json":
         out = {
             "region": args.region,
@@ -394,7 +331,7 @@ def _export(args: argparse.Namespace) -> int:
 
     cat = default_catalogue()
     try:
-        as_of = parse_as_of(args.as_of) if args.as_of else None
+        as_of = parse_as_of(args.as_of, tz=get_settings().timezone) if args.as_of else None
     except AsOfError as exc:
         _error(str(exc))
         return 2
@@ -432,6 +369,7 @@ def _export(args: argparse.Namespace) -> int:
                     unit=args.unit,
                     generated_by=args.by,
                     catalogue=cat,
+                    settings=get_settings(),
                 )
             except OSError as exc:
                 _error(t("export.cannot_write", path=out, reason=exc.strerror or exc.__class__.__name__))

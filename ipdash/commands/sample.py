@@ -39,8 +39,8 @@ def _sample(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
+    from application.submissions import data_version
     from sample_data.build import SAMPLE_DIR, load_sample, write_sample_files
-    from store.repo import data_version
 
     engine = open_engine_for(args)
     with Session(engine) as session:
@@ -63,10 +63,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _print_summary(engine) -> None:  # noqa: ANN001
     from sqlmodel import Session
 
-    from store.queries import current_values
+    from application.submissions import raw_values
 
     with Session(engine) as session:
-        values = current_values(session=session)
+        values = raw_values(session=session)
     if values.empty:
         return
     monthly = values[values["period"].str.len() == 7]

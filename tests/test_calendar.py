@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indicators.windows import periods_needed, previous_window_end, window_months, year_ago_end
+from foundation.calendar import periods_needed, previous_window_end, window_months, year_ago_end
 
 
 @pytest.mark.parametrize(
