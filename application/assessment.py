@@ -67,26 +67,23 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from application.display import (
+    FMT_INT,
+    FMT_RATE,
+    FMT_TIME,
+    FMT_TWO,
+    excel_change_format,
+    excel_diff_format,
+    excel_mean_format,
+    excel_measure_format,
+    excel_value_format,
+)
 from foundation.calendar import BEIJING, Window, comparison_ends, periods_needed, window_months
-from foundation.catalogue import Catalogue, Indicator, Term, Unit, default_catalogue
+from foundation.catalogue import CITY, Catalogue, Indicator, Term, Unit, default_catalogue
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
+from foundation.sheets import assessment_sheet
 from indicators.scoring import IndicatorRule, Scheme, ScoreResult, default_scheme
-
-CITY = "city"
-
-FMT_RATE = "0.0%"
-FMT_ONE = "0.0"
-FMT_TWO = "0.00"
-FMT_COUNT = "#,##0"
-FMT_COUNT_DEC = "#,##0.00"
-FMT_MEAN = "#,##0.0"
-FMT_INT = "0"
-FMT_CHANGE_PCT = "+0.0%;-0.0%;0.0%"
-FMT_CHANGE_ONE = "+0.0;-0.0;0.0"
-FMT_CHANGE_TWO = "+0.00;-0.00;0.00"
-FMT_CHANGE_MEAN = "+#,##0.0;-#,##0.0;0.0"
-FMT_TIME = "yyyy-mm-dd hh:mm:ss"
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
@@ -324,42 +321,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
     return value
-
-
-def _value_format(ind: Indicator, catalogue: Catalogue) -> str:
-    if ind.kind == "rate":
-        return FMT_RATE
-    if ind.kind == "days":
-        return FMT_ONE
-    if ind.kind == "score":
-        return FMT_TWO
-    return _measure_format(ind, catalogue)
-
-
-def _measure_format(ind: Indicator, catalogue: Catalogue) -> str:
-    """Numerator/denominator: counts of whole things unless a measure read is a decimal one."""
-    decimal = any(catalogue.measures[m].dtype == "decimal" for m in ind.measures)
-    return FMT_COUNT_DEC if decimal else FMT_COUNT
-
-
-def _mean_format(ind: Indicator, catalogue: Catalogue) -> str:
-    return FMT_MEAN if ind.kind == "level" else _value_format(ind, catalogue)
-
-
-def _change_format(ind: Indicator) -> str:
-    if ind.kind in ("rate", "level"):
-        return FMT_CHANGE_PCT
-    if ind.kind == "score":
-        return FMT_CHANGE_TWO
-    return FMT_CHANGE_ONE
-
-
-def _diff_format(ind: Indicator) -> str:
-    if ind.kind == "rate":
-        return FMT_CHANGE_PCT
-    if ind.kind == "level":
-        return FMT_CHANGE_MEAN
-    return FMT_CHANGE_TWO if ind.kind == "score" else FMT_CHANGE_ONE
 
 
 def _pct_text(value: Any) -> str:
@@ -651,8 +612,8 @@ def _write_detail(ws: Worksheet, data: AssessmentData) -> None:
         ind = cat.indicators[rec["indicator"]]
         city = rec["unit"] == CITY
         below = not city and not _na(rec["meets_benchmark"]) and not bool(rec["meets_benchmark"])
-        value_fmt = _value_format(ind, cat)
-        count_fmt = _measure_format(ind, cat) if ind.is_ratio else value_fmt
+        value_fmt = excel_value_format(ind, cat)
+        count_fmt = excel_measure_format(ind, cat) if ind.is_ratio else value_fmt
         formats = {
             "numerator": count_fmt,
             "denominator": count_fmt,
@@ -661,13 +622,13 @@ def _write_detail(ws: Worksheet, data: AssessmentData) -> None:
             "months_reported": FMT_INT,
             "months_in_window": FMT_INT,
             "city_value": value_fmt,
-            "benchmark": _mean_format(ind, cat),
-            "city_mean": _mean_format(ind, cat),
-            "city_median": _mean_format(ind, cat),
-            "diff_benchmark": _diff_format(ind),
+            "benchmark": excel_mean_format(ind, cat),
+            "city_mean": excel_mean_format(ind, cat),
+            "city_median": excel_mean_format(ind, cat),
+            "diff_benchmark": excel_diff_format(ind),
             "rank": FMT_INT,
-            "yoy": _change_format(ind),
-            "pop": _change_format(ind),
+            "yoy": excel_change_format(ind),
+            "pop": excel_change_format(ind),
         }
         remarks = []
         if _na(rec["value"]):
@@ -780,7 +741,7 @@ def _write_scorecard(ws: Worksheet, data: AssessmentData) -> None:
         ind = cat.indicators[ind_code]
         rec = frame.loc[(code, ind_code)]
         below = not _na(rec["meets_benchmark"]) and not bool(rec["meets_benchmark"])
-        count_fmt = _measure_format(ind, cat) if ind.is_ratio else _value_format(ind, cat)
+        count_fmt = excel_measure_format(ind, cat) if ind.is_ratio else excel_value_format(ind, cat)
         _put(ws, row, 1, ind.name_zh)
         _put(ws, row, 2, ind_code)
         _put(
@@ -788,7 +749,7 @@ def _write_scorecard(ws: Worksheet, data: AssessmentData) -> None:
             row,
             3,
             rec["value"],
-            _value_format(ind, cat),
+            excel_value_format(ind, cat),
             font=_RED_BOLD if below else None,
             fill=_BELOW_FILL if below else None,
         )
@@ -796,10 +757,10 @@ def _write_scorecard(ws: Worksheet, data: AssessmentData) -> None:
         cell = _put(ws, row, 5, rec["denominator"] if ind.is_ratio else None, count_fmt)
         if not ind.is_ratio:
             cell.value = None
-        _put(ws, row, 6, rec["benchmark"], _mean_format(ind, cat))
+        _put(ws, row, 6, rec["benchmark"], excel_mean_format(ind, cat))
         _put(ws, row, 7, _yes_no(rec["meets_benchmark"]), font=_RED if below else None)
         _put(ws, row, 8, rec["rank"], FMT_INT)
-        _put(ws, row, 9, rec["yoy"], _change_format(ind))
+        _put(ws, row, 9, rec["yoy"], excel_change_format(ind))
         _put(ws, row, 10, rec["coverage"], FMT_RATE)
         if ind_code in detail.index:
             line = detail.loc[ind_code]
@@ -1197,15 +1158,15 @@ def write_assessment(target: str | Path | BinaryIO, data: AssessmentData) -> Non
     first = wb.active
     assert first is not None
     if data.unit:
-        first.title = t("export.sheet.scorecard")
+        first.title = assessment_sheet("scorecard")
         _write_scorecard(first, data)
     else:
-        first.title = t("export.sheet.composite")
+        first.title = assessment_sheet("composite")
         _write_composite(first, data)
-    _write_detail(wb.create_sheet(t("export.sheet.detail")), data)
-    raw_index = wb.create_sheet(t("export.sheet.raw"))
-    notes = wb.create_sheet(t("export.sheet.notes"))
-    revisions = wb.create_sheet(t("export.sheet.revisions"))
+    _write_detail(wb.create_sheet(assessment_sheet("detail")), data)
+    raw_index = wb.create_sheet(assessment_sheet("raw"))
+    notes = wb.create_sheet(assessment_sheet("notes"))
+    revisions = wb.create_sheet(assessment_sheet("revisions"))
     _write_notes(notes, data)
     _write_revisions(revisions, data)
     _write_raw(wb, raw_index, data)  # appends the period sheets after the named ones

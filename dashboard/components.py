@@ -11,7 +11,7 @@ from dash import dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.figures import empty_figure, graph_config
-from foundation.catalogue import Indicator, default_catalogue
+from foundation.catalogue import CITY, Indicator, default_catalogue
 from foundation.i18n import messages, t
 
 
@@ -23,7 +23,7 @@ def region_name(region: str) -> str:
 def unit_labels(region: str, *, short: bool = True) -> dict[str, str]:
     """Unit code → short Chinese name (charts) or full name (tables), plus the city row."""
     labels = {u.code: (u.short_zh if short else u.name_zh) for u in default_catalogue().units_of(region)}
-    labels["city"] = t("unit.city")
+    labels[CITY] = t("unit.city")
     return labels
 
 

@@ -19,11 +19,10 @@ import plotly.graph_objects as go
 from plotly.io import templates as pio_templates
 from plotly.subplots import make_subplots
 
-from dashboard.fmt import d3_format, format_coverage, format_number, format_value, is_na
-from foundation.catalogue import Indicator
+from application.display import d3_format, format_coverage, format_number, format_value, is_na
+from foundation.catalogue import CITY, Indicator
 from foundation.i18n import messages, t
 
-CITY = "city"
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Han Sans SC", sans-serif'
 COLOR_MEETS = "#2f6fae"
 COLOR_BELOW = "#e07b39"

@@ -300,9 +300,10 @@ def _own_non_data_sheets() -> set[str]:
     """Sheets the project itself writes beside the period sheets (the template's instructions,
     the assessment workbook's ranking, detail, notes...). Re-importing an export reads its period
     sheets; these carry no values and are not "unknown" to us, so they raise no warning."""
-    from foundation.i18n import messages
+    from etl.writers import INSTRUCTIONS_SHEET
+    from foundation.sheets import assessment_sheet_names
 
-    return {text for key, text in messages().items() if key.startswith("export.sheet.")} | {"填报说明"}
+    return assessment_sheet_names() | {INSTRUCTIONS_SHEET}
 
 
 def _label(raw: object) -> str:

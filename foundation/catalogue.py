@@ -27,6 +27,11 @@ Direction = Literal["higher", "lower"]
 WindowFunc = Literal["sum", "end", "year", "count"]
 
 
+# The row of the region as a whole (pooled city value, benchmark) beside the units' rows, in the
+# engine's output, the exports and the dashboard. Not a unit code of any catalogue.
+CITY = "city"
+
+
 @dataclass(frozen=True)
 class Unit:
     code: str

@@ -51,9 +51,7 @@ from foundation.calendar import (
     window_bounds,
     window_year,
 )
-from foundation.catalogue import Catalogue, Indicator, Term
-
-CITY = "city"
+from foundation.catalogue import CITY, Catalogue, Indicator, Term
 
 OUTPUT_COLUMNS = [
     "unit",

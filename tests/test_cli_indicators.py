@@ -131,6 +131,13 @@ def test_indicators_json_and_table(filled, capsys):
     code, out, _ = run(capsys, "indicators", "--period", "2024-03", "--db", filled)
     assert code == 0
     assert "调解成功率" in out and "80.0%" in out and "—" in out and "全市" in out and "黄浦" in out
+    # the same forms as the dashboard and the workbook (application/display.py): a score with two
+    # decimals and its unit (黄浦 80 → "80.00分", as on screen), a rate's change in 个百分点
+    # (黄浦 ytd to Feb 16/20 = ytd to Mar 24/30 = 80% → 环比 "0.0个百分点"), never "pp"
+    huangpu_rows = [line for line in out.splitlines() if line.startswith("黄浦")]
+    assert any("80.00分" in line for line in huangpu_rows)
+    assert any("80.0%" in line and "0.0个百分点" in line for line in huangpu_rows)
+    assert "pp" not in out
 
 
 def test_indicators_month_window(filled, capsys):

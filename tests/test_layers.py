@@ -262,8 +262,8 @@ MODULES = set(project_modules()) | {"dashboard.pages.trends", "ipdash.commands.r
         (
             "indicators.engine",
             "indicators/engine.py",
-            "import dashboard.fmt\n",
-            "indicators/engine.py:1: indicators.engine imports dashboard.fmt",
+            "import application.display\n",
+            "indicators/engine.py:1: indicators.engine imports application.display",
         ),
     ],
 )

@@ -10,13 +10,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, html
 
+from application.display import format_value
 from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.figures import comparison_heatmap, empty_figure, profile_figure, relative_to_city
 from dashboard.filters import split_list
-from dashboard.fmt import format_value
 from dashboard.safe import alert, run_guarded, safe_layout
-from foundation.catalogue import default_catalogue
+from foundation.catalogue import CITY, default_catalogue
 from foundation.i18n import t
 
 MODES = ("score", "relative")
@@ -134,7 +134,7 @@ def comparison_view(region: str, window: str, period: str, mode: str, units: lis
         columns = [t("dash.rank.composite")] + [names[c] for c in scheme_inds]
         title = t("dash.cmp.title_score")
     else:
-        units_only = table[table["unit"] != "city"].copy()
+        units_only = table[table["unit"] != CITY].copy()
         units_only["relative"] = relative_to_city(
             units_only, {c: i.direction for c, i in cat.indicators.items()}
         )
@@ -176,7 +176,7 @@ def comparison_view(region: str, window: str, period: str, mode: str, units: lis
 def _profile_table(table: pd.DataFrame, units: list[str], labels: dict[str, str]) -> Any:
     cat = default_catalogue()
     by = table.set_index(["unit", "indicator"])["value"]
-    bench = table[table["unit"] == "city"].set_index("indicator")["benchmark"]
+    bench = table[table["unit"] == CITY].set_index("indicator")["benchmark"]
     header = [t("dash.col.indicator")] + [labels.get(u, u) for u in units] + [t("dash.col.benchmark")]
     rows = []
     for code, ind in cat.indicators.items():

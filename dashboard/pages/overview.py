@@ -11,12 +11,12 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
 
+from application.display import change_is_good, format_change, format_coverage, format_value, is_na
 from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.filters import build_query
-from dashboard.fmt import change_is_good, format_change, format_coverage, format_value, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
-from foundation.catalogue import Indicator
+from foundation.catalogue import CITY, Indicator
 from foundation.i18n import t
 
 MOUNTED = "ov-mounted"
@@ -106,7 +106,7 @@ def register(app: dash.Dash) -> None:
 
 def _overview(region: str, window: str, period: str) -> tuple:
     table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
-    city = table[table["unit"] == "city"].set_index("indicator")
+    city = table[table["unit"] == CITY].set_index("indicator")
     heading = t("dash.ov.heading", region=cp.region_name(region), window=t(f"window.{window}"), period=period)
     base = {"region": region, "window": window, "period": period}
     cards = [

@@ -12,13 +12,13 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, html
 
+from application.display import d3_format, is_na
 from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.figures import composite_rows, empty_figure, ranking_figure, ranking_rows
 from dashboard.filters import build_query
-from dashboard.fmt import d3_format, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
-from foundation.catalogue import Indicator, default_catalogue
+from foundation.catalogue import CITY, Indicator, default_catalogue
 from foundation.i18n import t
 
 COMPOSITE = "composite"
@@ -219,7 +219,7 @@ def rankings_view(region: str, window: str, period: str, indicator: str) -> tupl
         table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
         ind = default_catalogue().indicators[indicator]
         rows = ranking_rows(table, indicator, labels=labels, order=order)
-        city = table[(table["unit"] == "city") & (table["indicator"] == indicator)]
+        city = table[(table["unit"] == CITY) & (table["indicator"] == indicator)]
         benchmark = float(city["benchmark"].iloc[0]) if len(city) else None
         title = f"{ind.name_zh}　{heading}"
     fig = ranking_figure(rows, indicator=ind, benchmark=benchmark, title=title)

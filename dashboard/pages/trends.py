@@ -13,7 +13,7 @@ from dashboard import data, ids
 from dashboard.figures import empty_figure, trend_figure
 from dashboard.filters import split_list
 from dashboard.safe import alert, run_guarded, safe_layout
-from foundation.catalogue import default_catalogue
+from foundation.catalogue import CITY, default_catalogue
 from foundation.i18n import t
 
 DEFAULT_UNITS = 3
@@ -93,7 +93,7 @@ def register(app: dash.Dash) -> None:
 def trends_view(region: str, period: str, indicator: str, units: list[str]) -> tuple:
     ind = default_catalogue().indicators[indicator]
     labels = cp.unit_labels(region)
-    chosen = [u for u in units if u in labels and u != "city"]
+    chosen = [u for u in units if u in labels and u != CITY]
     n = data.months_back(region, period)
     figures = []
     for window, key in (("month", "dash.tr.title_month"), ("ytd", "dash.tr.title_ytd")):

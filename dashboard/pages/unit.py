@@ -11,13 +11,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
+from application.display import flag, format_value, is_na
 from dashboard import components as cp
 from dashboard import data, ids
 from dashboard.figures import empty_figure, sparklines_figure
-from dashboard.fmt import flag, format_value, is_na
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.calendar import month_index
-from foundation.catalogue import default_catalogue
+from foundation.catalogue import CITY, default_catalogue
 from foundation.i18n import t
 
 SPARK_MONTHS = 12
@@ -121,7 +121,7 @@ def unit_view(code: str, window: str, period: str) -> tuple:
     months = data.available_months(region)
     n = 1 if not months else max(1, min(SPARK_MONTHS, month_index(period) - month_index(months[-1]) + 1))
     series = data.monthly_tables(region=region, end=period, window="month", months=n)
-    series = series[series["unit"].isin([code, "city"])]
+    series = series[series["unit"].isin([code, CITY])]
     sparks = sparklines_figure(
         series,
         unit=code,
@@ -136,7 +136,7 @@ def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
     cat = default_catalogue()
     # Plain dicts: row-by-row .loc on a DataFrame cost more than the rest of the page.
     mine = table[table["unit"] == code].set_index("indicator").to_dict("index")
-    bench = table[table["unit"] == "city"].set_index("indicator")["benchmark"].to_dict()
+    bench = table[table["unit"] == CITY].set_index("indicator")["benchmark"].to_dict()
     scored = detail[detail["unit"] == code].set_index("indicator")[["target", "score"]].to_dict("index")
     header = [
         t("dash.col.indicator"),

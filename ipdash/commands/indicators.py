@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from application.display import format_change, format_coverage, format_number, format_score, format_value
 from foundation.calendar import WINDOWS
 from foundation.i18n import messages, t
 from foundation.settings import get_settings
@@ -157,35 +158,8 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Se
     return "\n".join(lines)
 
 
-def format_value(value: Any, kind: str) -> str:
-    """87.3% for rates, one decimal for days and scores, whole numbers for counts; — for NA."""
-    value = _plain(value)
-    if value is None:
-        return t("na")
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind in ("days", "score"):
-        return f"{value:.1f}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
-def format_change(value: Any, kind: str) -> str:
-    """同比/环比: percentage points for rates, differences for days/scores, % change for levels."""
-    value = _plain(value)
-    if value is None:
-        return t("na")
-    if kind == "rate":
-        return f"{value * 100:+.1f}pp"
-    if kind in ("days", "score"):
-        return f"{value:+.1f}"
-    return f"{value * 100:+.1f}%"
-
-
 def _count(value: Any) -> str:
-    value = _plain(value)
-    if value is None:
-        return t("na")
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return format_number(_plain(value))
 
 
 def _yes_no(value: Any) -> str:
@@ -194,10 +168,10 @@ def _yes_no(value: Any) -> str:
 
 
 def _unit_names(region: str) -> dict[str, str]:
-    from foundation.catalogue import default_catalogue
+    from foundation.catalogue import CITY, default_catalogue
 
     names = {u.code: u.short_zh or u.name_zh for u in default_catalogue().units_of(region)}
-    names["city"] = t("unit.city")
+    names[CITY] = t("unit.city")
     return names
 
 
@@ -223,7 +197,6 @@ def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, wind
     right = [False, True, True, True, True, True, False, True, True, True, False]
     for code, rows in frame.groupby("indicator", sort=False):
         ind = cat.indicators[str(code)]
-        kind = ind.kind
         parts.append("")
         parts.append(
             t(
@@ -244,15 +217,15 @@ def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, wind
             body.append(
                 [
                     names.get(r.unit, r.unit),
-                    format_value(r.value, kind),
-                    _count(r.numerator) if ind.is_ratio else format_value(r.numerator, kind),
+                    format_value(r.value, ind),
+                    _count(r.numerator) if ind.is_ratio else format_value(r.numerator, ind),
                     _count(r.denominator),
-                    format_value(r.coverage, "rate"),
-                    format_value(r.benchmark, kind),
+                    format_coverage(r.coverage),
+                    format_value(r.benchmark, ind),
                     _yes_no(r.meets_benchmark),
                     t("na") if _plain(r.rank) is None else str(r.rank),
-                    format_change(r.yoy, kind),
-                    format_change(r.pop, kind),
+                    format_change(r.yoy, ind),
+                    format_change(r.pop, ind),
                     "、".join(notes),
                 ]
             )
@@ -261,8 +234,8 @@ def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, wind
         parts.append(
             t(
                 "ind.mean_median",
-                mean=format_value(first["city_mean"], kind),
-                median=format_value(first["city_median"], kind),
+                mean=format_value(first["city_mean"], ind),
+                median=format_value(first["city_median"], ind),
             )
         )
     parts.append("")
@@ -295,7 +268,7 @@ def score_table_text(result: Any, *, region: str, period: str, window: str) -> s
             [
                 t("na") if _plain(r.rank) is None else str(r.rank),
                 names.get(r.unit, r.unit),
-                t("na") if composite is None else f"{composite:.2f}",
+                format_score(composite),
                 note,
             ]
         )
@@ -314,10 +287,10 @@ def score_table_text(result: Any, *, region: str, period: str, window: str) -> s
             [
                 names.get(r.unit, r.unit),
                 ind.name_zh,
-                format_value(r.value, ind.kind),
+                format_value(r.value, ind),
                 messages().get(f"score.method.{r.method}", r.method),
-                t("na") if score is None else f"{score:.2f}",
-                f"{weight:.2f}",
+                format_score(score),
+                format_score(weight),
             ]
         )
     header = [

@@ -1,8 +1,21 @@
-"""How numbers are shown: rates as percentages, days and scores as numbers, NA as —.
+"""How numbers read, on every face: the command line, the dashboard and every export.
 
-Machine outputs keep full precision; only display rounds (DOMAIN.md). Changes follow the
-indicator's kind: a difference for rates (in percentage points), days and scores, a relative
-change for counts and levels.
+One form for each (machine outputs — csv, json — keep full precision; only display rounds):
+
+| what | shown | Excel number format |
+|---|---|---|
+| rate (0.873) | 87.3% | 0.0% |
+| days | 95.5天 | 0.0 |
+| score (满意度) | 81.25分 | 0.00 |
+| count / level | 1,234件 (one decimal when not whole) | #,##0 |
+| composite score, points, weights | 81.25 | 0.00 |
+| coverage | 83% | 0% in text, 0.0% in Excel |
+| change of a rate | +3.2个百分点 | +0.0% (Excel shows points as %) |
+| change of days / a score | +1.5天 / +0.50分 | +0.0 / +0.00 |
+| change of a count or level | +5.1% (relative) | +0.0% |
+| not applicable / missing | — | empty cell |
+
+A change that rounds to zero shows as 0 without a sign (never "-0.0").
 """
 
 from __future__ import annotations
@@ -10,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from foundation.catalogue import Indicator
+from foundation.catalogue import Catalogue, Indicator
 from foundation.i18n import t
 
 
@@ -44,6 +57,13 @@ def format_value(value: Any, indicator: Indicator | None) -> str:
         return f"{x:.2f}{indicator.display_unit}"
     digits = 0 if float(x).is_integer() else 1
     return f"{x:,.{digits}f}{indicator.display_unit}"
+
+
+def format_score(value: Any) -> str:
+    """A composite score, a per-indicator score or an applied weight: two decimals; — for NA."""
+    if is_na(value):
+        return t("na")
+    return f"{float(value):.2f}"
 
 
 def format_number(value: Any, digits: int = 0) -> str:
@@ -111,3 +131,55 @@ def d3_format(indicator: Indicator | None) -> str:
     if indicator.kind == "score":
         return ".2f"
     return ",.0f"
+
+
+# --- the same forms as Excel number formats (the assessment workbook) ------------------------------
+
+FMT_RATE = "0.0%"
+FMT_ONE = "0.0"
+FMT_TWO = "0.00"
+FMT_COUNT = "#,##0"
+FMT_COUNT_DEC = "#,##0.00"
+FMT_MEAN = "#,##0.0"
+FMT_INT = "0"
+FMT_CHANGE_PCT = "+0.0%;-0.0%;0.0%"
+FMT_CHANGE_ONE = "+0.0;-0.0;0.0"
+FMT_CHANGE_TWO = "+0.00;-0.00;0.00"
+FMT_CHANGE_MEAN = "+#,##0.0;-#,##0.0;0.0"
+FMT_TIME = "yyyy-mm-dd hh:mm:ss"
+
+
+def excel_value_format(ind: Indicator, catalogue: Catalogue) -> str:
+    if ind.kind == "rate":
+        return FMT_RATE
+    if ind.kind == "days":
+        return FMT_ONE
+    if ind.kind == "score":
+        return FMT_TWO
+    return excel_measure_format(ind, catalogue)
+
+
+def excel_measure_format(ind: Indicator, catalogue: Catalogue) -> str:
+    """Numerator/denominator: counts of whole things unless a measure read is a decimal one."""
+    decimal = any(catalogue.measures[m].dtype == "decimal" for m in ind.measures)
+    return FMT_COUNT_DEC if decimal else FMT_COUNT
+
+
+def excel_mean_format(ind: Indicator, catalogue: Catalogue) -> str:
+    return FMT_MEAN if ind.kind == "level" else excel_value_format(ind, catalogue)
+
+
+def excel_change_format(ind: Indicator) -> str:
+    if ind.kind in ("rate", "level"):
+        return FMT_CHANGE_PCT
+    if ind.kind == "score":
+        return FMT_CHANGE_TWO
+    return FMT_CHANGE_ONE
+
+
+def excel_diff_format(ind: Indicator) -> str:
+    if ind.kind == "rate":
+        return FMT_CHANGE_PCT
+    if ind.kind == "level":
+        return FMT_CHANGE_MEAN
+    return FMT_CHANGE_TWO if ind.kind == "score" else FMT_CHANGE_ONE

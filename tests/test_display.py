@@ -8,8 +8,15 @@ import flask
 import pandas as pd
 import pytest
 
+from application.display import (
+    change_is_good,
+    flag,
+    format_change,
+    format_coverage,
+    format_number,
+    format_value,
+)
 from dashboard.filters import Filters, build_query, clean_filters, parse_query, split_list
-from dashboard.fmt import change_is_good, flag, format_change, format_coverage, format_number, format_value
 from dashboard.identity import current_user
 from foundation.catalogue import default_catalogue
 
