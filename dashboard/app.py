@@ -57,9 +57,9 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         serve_locally=True,
         suppress_callback_exceptions=True,  # page components appear only when their page is shown
         title=t("app.title"),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns title updates off (Dash docs); stubs say str
     )
-    server: flask.Flask = app.server  # type: ignore[assignment]
+    server: flask.Flask = app.server
     server.config[SETTINGS_KEY] = settings
     if database_url:
         server.config[CONFIG_KEY] = database_url

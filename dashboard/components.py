@@ -56,7 +56,7 @@ def dropdown_labels() -> dict[str, str]:
 def dropdown(**kwargs: Any) -> dcc.Dropdown:
     """Every dropdown of the dashboard: Chinese labels and placeholder."""
     kwargs.setdefault("placeholder", t("dash.dropdown.placeholder"))
-    return dcc.Dropdown(labels=dropdown_labels(), **kwargs)
+    return dcc.Dropdown(labels=dropdown_labels(), **kwargs)  # type: ignore[arg-type]  # Labels is a TypedDict of these keys
 
 
 def require_filters(region: str | None, window: str | None, period: str | None) -> tuple[str, str, str]:
@@ -72,7 +72,7 @@ def graph(component_id: Any, filename: str, *, height: int | None = None) -> dcc
         dcc.Graph(
             id=component_id,
             figure=empty_figure(t("dash.loading")),
-            config=graph_config(filename),
+            config=graph_config(filename),  # type: ignore[arg-type]  # Config is a TypedDict of these keys
             style=style,
         ),
         type="default",

@@ -39,7 +39,7 @@ def settings() -> Settings:
     if flask.has_app_context():
         configured = flask.current_app.config.get(SETTINGS_KEY)
         if configured is not None:
-            return configured  # type: ignore[no-any-return]
+            return configured
     return get_settings()
 
 
@@ -199,4 +199,4 @@ def warm_up(region: str) -> None:
     score_table(region=region, period=period, window="ytd")
     n = months_back(region, period)
     for window in ("month", "ytd"):
-        trend(region=region, indicator=clean_indicator(None), end=period, window=window, months=n)  # type: ignore[arg-type]
+        trend(region=region, indicator=clean_indicator(None), end=period, window=window, months=n)

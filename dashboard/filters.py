@@ -45,7 +45,7 @@ def clean_filters(query: Mapping[str, str | None], *, catalogue: Catalogue, defa
     period = query.get("period")
     if not period or not _MONTH.match(period):
         period = None
-    return Filters(region=region, window=window, period=period)  # type: ignore[arg-type]
+    return Filters(region=region, window=window, period=period)
 
 
 def split_list(value: str | None) -> list[str]:

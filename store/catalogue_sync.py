@@ -20,9 +20,9 @@ def sync_catalogue(*, session: Session, catalogue: Catalogue | None = None) -> N
         session.add(row)
     have_measures = {m.code: m for m in session.exec(select(Measure)).all()}
     for m in cat.measures.values():
-        row = have_measures.get(m.code) or Measure(
+        mrow = have_measures.get(m.code) or Measure(
             code=m.code, name_zh="", name_en="", category="", kind="", unit="", dtype=""
         )
-        row.name_zh, row.name_en, row.category = m.name_zh, m.name_en, m.category
-        row.kind, row.unit, row.dtype, row.max = m.kind, m.unit, m.dtype, m.max
-        session.add(row)
+        mrow.name_zh, mrow.name_en, mrow.category = m.name_zh, m.name_en, m.category
+        mrow.kind, mrow.unit, mrow.dtype, mrow.max = m.kind, m.unit, m.dtype, m.max
+        session.add(mrow)

@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select  # more than four columns: SQLAlchemy's typed select
+from sqlmodel import Session, col, select
 
 from store.models import (
     MeasureValue,
@@ -66,13 +67,13 @@ def _current_by_pair(
     units = sorted({u for u, _ in pairs})
     periods = sorted({p for _, p in pairs})
     stmt = (
-        select(
-            Revision.unit_code,
-            Revision.period,
-            Revision.id,
-            Revision.revision_no,
-            Revision.content_sha,
-            Revision.is_current,
+        sa_select(
+            col(Revision.unit_code),
+            col(Revision.period),
+            col(Revision.id),
+            col(Revision.revision_no),
+            col(Revision.content_sha),
+            col(Revision.is_current),
         )
         .where(Revision.unit_code.in_(units))  # type: ignore[attr-defined]
         .where(Revision.period.in_(periods))  # type: ignore[attr-defined]
@@ -85,6 +86,7 @@ def _current_by_pair(
             continue
         max_no[key] = max(max_no.get(key, 0), no)
         if current:
+            assert rid is not None  # a stored row always has its id
             out[key] = (rid, 0, sha)
     return {k: (rid, max_no[k], sha) for k, (rid, _, sha) in out.items()}
 
@@ -132,7 +134,7 @@ def save_submission(
     conn = session.connection()
     # Core inserts: one statement each, no ORM unit of work (the load benchmark counts these).
     submission_id = conn.execute(
-        insert(Submission).returning(Submission.id),  # type: ignore[arg-type]
+        insert(Submission).returning(col(Submission.id)),
         {
             "file_name": file_name,
             "sha256": sha256,
@@ -165,13 +167,13 @@ def save_submission(
     ]
     ids = (
         conn.execute(
-            insert(Revision).returning(Revision.id, sort_by_parameter_order=True),
-            rev_rows,  # type: ignore[arg-type]
+            insert(Revision).returning(col(Revision.id), sort_by_parameter_order=True),
+            rev_rows,
         )
         .scalars()
         .all()
     )
-    value_rows = []
+    value_rows: list[dict[str, Any]] = []
     for rid, (rec, _sha, _no) in zip(ids, changed, strict=True):
         blanks = set(rec.blanks)
         value_rows.extend(
@@ -183,7 +185,7 @@ def save_submission(
     outcome.status = "accepted"
     outcome.submission_id = submission_id
     outcome.new_revisions = [(rec.unit, rec.period, no) for rec, _sha, no in changed]
-    outcome.revision_ids = list(ids)
+    outcome.revision_ids = [rid for rid in ids if rid is not None]  # RETURNING gives every id
     outcome.content_shas = [sha for _rec, sha, _no in changed]
     return outcome
 
@@ -196,13 +198,13 @@ def stored_state(
     current: dict[tuple[str, str], tuple[int, str]] = {}
     conn = session.connection()
     stmt = (
-        select(
-            Revision.unit_code,
-            Revision.period,
-            Revision.id,
-            Revision.revision_no,
-            Revision.content_sha,
-            Revision.is_current,
+        sa_select(
+            col(Revision.unit_code),
+            col(Revision.period),
+            col(Revision.id),
+            col(Revision.revision_no),
+            col(Revision.content_sha),
+            col(Revision.is_current),
         )
         .where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
         .where(Revision.period.in_(list(periods)))  # type: ignore[attr-defined]
@@ -211,14 +213,15 @@ def stored_state(
         key = (unit, period)
         max_no[key] = max(max_no.get(key, 0), no)
         if is_current:
+            assert rid is not None  # a stored row always has its id
             current[key] = (rid, sha)
     if not current:
         return {}
     by_id = {rid: key for key, (rid, _sha) in current.items()}
     values: dict[tuple[str, str], dict[str, float]] = {key: {} for key in current}
     rows = conn.execute(
-        select(MeasureValue.revision_id, MeasureValue.measure_code, MeasureValue.value).where(
-            MeasureValue.revision_id.in_(list(by_id))  # type: ignore[attr-defined]
+        select(MeasureValue.revision_id, col(MeasureValue.measure_code), col(MeasureValue.value)).where(
+            col(MeasureValue.revision_id).in_(list(by_id))
         )
     )
     for rid, measure, value in rows:
@@ -239,12 +242,12 @@ def list_revisions(*, session: Session, unit: str, period: str) -> list[dict[str
     """Every revision of one unit and period, oldest first, with its submission."""
     stmt = (
         select(Revision, Submission)
-        .join(Submission, Submission.id == Revision.submission_id)
-        .where(Revision.unit_code == unit, Revision.period == period)
+        .join(Submission, col(Submission.id) == col(Revision.submission_id))
+        .where(Revision.unit_code == unit, col(Revision.period) == period)
         .order_by(Revision.revision_no)  # type: ignore[arg-type]
     )
     out = []
-    for rev, sub in session.exec(stmt).all():  # type: ignore[call-overload]
+    for rev, sub in session.exec(stmt).all():
         out.append(
             {
                 "revision_no": rev.revision_no,
@@ -264,13 +267,15 @@ def list_revisions(*, session: Session, unit: str, period: str) -> list[dict[str
 def revision_values(*, session: Session, unit: str, period: str, revision_no: int) -> dict[str, float] | None:
     rev = session.exec(
         select(Revision).where(
-            Revision.unit_code == unit, Revision.period == period, Revision.revision_no == revision_no
+            col(Revision.unit_code) == unit,
+            col(Revision.period) == period,
+            col(Revision.revision_no) == revision_no,
         )
     ).first()
     if rev is None:
         return None
     rows = session.connection().execute(
-        select(MeasureValue.measure_code, MeasureValue.value).where(MeasureValue.revision_id == rev.id)
+        select(MeasureValue.measure_code, col(MeasureValue.value)).where(MeasureValue.revision_id == rev.id)
     )
     return {m: float(v) for m, v in rows}
 
@@ -342,5 +347,5 @@ def replace_targets(*, session: Session, targets: pd.DataFrame) -> int:
 
 def data_version(*, session: Session) -> tuple[int, int]:
     """A cheap token that changes whenever values change: (max revision id, revision count)."""
-    row = session.connection().execute(select(func.max(Revision.id), func.count(Revision.id))).one()
+    row = session.connection().execute(select(func.max(col(Revision.id)), func.count(col(Revision.id)))).one()
     return int(row[0] or 0), int(row[1] or 0)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from store.models import Revision, Submission, Unit
 from store.repo import warning_concerns
@@ -51,29 +51,29 @@ def revision_log(
     ``submitted_at`` are aware UTC timestamps.
     """
     stmt = select(
-        Revision.unit_code,
-        Revision.period,
-        Revision.revision_no,
-        Revision.created_at,
-        Revision.created_by,
-        Revision.is_current,
-        Revision.restored_from,
-        Revision.content_sha,
-        Submission.id,
-        Submission.file_name,
-        Submission.sha256,
-        Submission.layout,
-        Submission.submitted_at,
-        Submission.warnings,
-    ).join(Submission, Submission.id == Revision.submission_id)
+        col(Revision.unit_code),
+        col(Revision.period),
+        col(Revision.revision_no),
+        col(Revision.created_at),
+        col(Revision.created_by),
+        col(Revision.is_current),
+        col(Revision.restored_from),
+        col(Revision.content_sha),
+        col(Submission.id),
+        col(Submission.file_name),
+        col(Submission.sha256),
+        col(Submission.layout),
+        col(Submission.submitted_at),
+        col(Submission.warnings),
+    ).join(Submission, col(Submission.id) == col(Revision.submission_id))
     if region:
-        stmt = stmt.join(Unit, Unit.code == Revision.unit_code).where(Unit.region == region)
+        stmt = stmt.join(Unit, col(Unit.code) == col(Revision.unit_code)).where(col(Unit.region) == region)
     if periods is not None:
         stmt = stmt.where(Revision.period.in_(list(periods)))  # type: ignore[attr-defined]
     if units is not None:
         stmt = stmt.where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
     if as_of is not None:
-        stmt = stmt.where(Revision.created_at <= as_of)  # type: ignore[operator]
+        stmt = stmt.where(col(Revision.created_at) <= as_of)
     rows = [list(r) for r in session.connection().execute(stmt).all()]
     for row in rows:
         row[-1] = [w for w in (row[-1] or []) if warning_concerns(w, row[0], row[1])]

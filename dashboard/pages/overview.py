@@ -129,7 +129,7 @@ def _overview(region: str, window: str, period: str) -> tuple:
     score = data.score_table(region=region, period=period, window=window).composite  # type: ignore[arg-type]
     ranked = score[score["composite"].notna()].sort_values(["rank", "unit"])
 
-    def listing(rows: pd.DataFrame) -> html.Ol:
+    def listing(rows: pd.DataFrame) -> html.Ul:
         return html.Ul(
             [
                 html.Li(

@@ -117,8 +117,8 @@ def tracker_view(
         return service.submission_status(
             session=session,
             region=region,
-            months=window_months(period, window),
-            now=now,  # type: ignore[arg-type]
+            months=window_months(period, window),  # type: ignore[arg-type]  # a Window, checked by clean_filters
+            now=now,
             settings=data.settings(),
         )
 

@@ -155,7 +155,7 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
                 html.Div(
                     id=ids.UP_LIMITS,
                     hidden=True,
-                    **{
+                    **{  # type: ignore[arg-type]  # data-* attributes are not in the generated signature
                         "data-max": str(limit),
                         "data-message": t(
                             "dash.up.too_large_browser", files="{files}", limit=_size_text(limit)
