@@ -51,8 +51,10 @@ from etl.formulas import FormulaIndex
 from etl.issues import error, warning
 from etl.records import Issue, ParsedFile, Reason, UnitPeriodValues
 from etl.safety import Gate, check_grid_size, load_source
+from etl.task_ledger import is_task_ledger, read_task_sheets
 from etl.units import UnitMatcher, describe_unit
 from foundation.calendar import current_month
+from foundation.calendar import today as calendar_today
 from foundation.catalogue import Catalogue, Measure, Unit, default_catalogue, normalise_label
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
@@ -127,6 +129,7 @@ class _Context:
     matcher: UnitMatcher
     as_unit: Unit | None
     current_month: str  # YYYY-MM, Asia/Shanghai
+    today: date  # in the settings' time zone: no completion date after it (task ledgers)
     formulas: FormulaIndex | None  # None: not an .xlsx/.xlsm, no formula scan
     parsed: ParsedFile
     errors: list[Issue] = field(default_factory=list)
@@ -173,6 +176,7 @@ def read_file(
         matcher=matcher,
         as_unit=None,
         current_month=current_month(settings.timezone, on=today),
+        today=today or calendar_today(settings.timezone),
         formulas=FormulaIndex(gate.data) if gate.container == "xlsx" else None,
         parsed=parsed,
     )
@@ -231,6 +235,13 @@ def _detail(exc: BaseException) -> str:
 
 
 def _dispatch(sheets: list[tuple[str, Grid]], ctx: _Context) -> None:
+    if is_task_ledger(sheets):
+        ctx.parsed.layout = "C"
+        rows, errors, warnings = read_task_sheets(sheets, file=ctx.file, today=ctx.today)
+        ctx.parsed.tasks.extend(rows)
+        ctx.errors.extend(errors)
+        ctx.warnings.extend(warnings)
+        return
     returns = [(name, grid, header) for name, grid in sheets if (header := _find_return_header(grid))]
     if returns:
         ctx.parsed.layout = "A"

@@ -38,6 +38,8 @@ class Reason(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"
     ABOVE_MAX = "above_max"
     FORMULA_NO_VALUE = "formula_no_value"
+    TASK_INVALID = "task_invalid"  # a task-ledger (layout C) cell: missing, duplicate, bad date or state
+    TASK_NOT_OWNED = "task_not_owned"  # a district's ledger row for a task its unit does not own
     # warnings: the file is accepted and the warning stored with it
     BLANK_AS_ZERO = "blank_as_zero"
     UNKNOWN_ROW = "unknown_row"
@@ -97,11 +99,12 @@ class ParsedFile:
     file: str  # the file name as the user knows it
     sha256: str
     size_bytes: int
-    layout: Literal["A", "B", ""]
+    layout: Literal["A", "B", "C", ""]
     records: list[UnitPeriodValues] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)  # layout A header: 填报人, 联系电话, 填报日期
+    tasks: list[Any] = field(default_factory=list)  # layout C: etl.task_ledger.TaskRow, one per task
 
     @property
     def ok(self) -> bool:

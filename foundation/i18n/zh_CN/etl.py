@@ -137,5 +137,22 @@ MESSAGES.update(
             "{where}：工作表的数据区域达 {rows} 行 × {cols} 列，超过安全上限 {limit} 个单元格，已拒收"
             "（可能在远处的单元格误填了内容，请删除多余的行列后重新上传）"
         ),
+        # layout C: the plan-task ledger
+        "etl.task.unknown_column": "{where}：任务台账中未知的列“{value}”，该列未读取",
+        "etl.task.column_missing": "{where}：任务台账缺少必填列 {columns}",
+        "etl.task.id_missing": "{where}：任务编号为空（每行任务须填写任务编号）",
+        "etl.task.id_duplicate": "{where}：任务编号 {value} 重复，已在 {first} 出现",
+        "etl.task.required": "{where}（任务 {task}）：{column}为空，此列必填",
+        "etl.task.deadline_form": (
+            "{where}（任务 {task}）：完成时限“{value}”无法识别；"
+            "应为日期（如 2025-12-31、2025年12月31日、2025年12月底、2025年底）或“持续推进”“长期”"
+        ),
+        "etl.task.done_form": "{where}（任务 {task}）：完成日期“{value}”无法识别；应为日期，如 2025-06-30 或 2025年6月30日",
+        "etl.task.done_future": "{where}（任务 {task}）：完成日期 {value} 晚于今天（{today}）",
+        "etl.task.done_missing": "{where}（任务 {task}）：进展状态为“已完成”，但未填写完成日期",
+        "etl.task.updated_form": "{where}（任务 {task}）：更新日期“{value}”无法识别；应为日期，如 2025-06-30",
+        "etl.task.updated_future": "{where}（任务 {task}）：更新日期 {value} 晚于今天（{today}）",
+        "etl.task.progress": "{where}（任务 {task}）：进展状态“{value}”无效；只能填写 {allowed}",
+        "etl.task.not_owned": "{where}（任务 {task}）：该任务的牵头或责任单位不含{unit}，不能由{unit}报送",
     }
 )
