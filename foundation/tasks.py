@@ -197,10 +197,26 @@ class RecurringTask:
         )
 
 
+@dataclass(frozen=True)
+class Plan:
+    plan: str
+    doc_no: str  # 发文字号, e.g. 沪府办〔2023〕34号
+    title: str
+    issued: date
+    region: str
+
+
 @dataclass
 class TaskCatalogue:
     tasks: dict[str, Task] = field(default_factory=dict)
     recurring: list[RecurringTask] = field(default_factory=list)
+    plans: dict[str, Plan] = field(default_factory=dict)
+
+    def source(self, task: Task) -> str:
+        """Where a task comes from, as a 督查 office cites it: 沪府办〔2023〕34号 一、1."""
+        plan = self.plans.get(task.plan)
+        doc = (plan.doc_no or plan.title) if plan else task.plan
+        return f"{doc} {task.clause}".strip()
 
     def all_tasks(self, years: Iterable[int]) -> list[Task]:
         """The plans' tasks plus each recurring report for ``years``, in catalogue order."""
@@ -219,6 +235,13 @@ def load_task_catalogue(folder: Path = DATA_DIR, catalogue: Catalogue | None = N
     naming the file and the task (the catalogue is data a deployment may edit)."""
     result = TaskCatalogue()
     problems: list[str] = []
+    plans_file = folder / "plans.csv"
+    if plans_file.exists():
+        with plans_file.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                result.plans[row["plan"]] = Plan(
+                    row["plan"], row["doc_no"], row["title"], date.fromisoformat(row["issued"]), row["region"]
+                )
     for path in sorted(folder.glob("tasks_*.csv")):
         with path.open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):

@@ -40,6 +40,7 @@ def test_seed_003_ships_its_25_tasks_with_the_seed_deadlines() -> None:
     assert linked_units(first.owners, UNITS) == ["pudong", "lingang"]
     assert cat.tasks["003-07"].indicators == ("aid_workstations", "mediation_success_rate")
     assert linked_units(cat.tasks["003-19"].owners, UNITS) == ["xuhui"]
+    assert cat.source(first) == "沪府办〔2023〕34号 一、1"
 
 
 def test_recurring_reports_become_one_task_per_year() -> None:
