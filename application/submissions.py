@@ -112,8 +112,16 @@ def load_upload(
     as_unit: str | None,
     region: str,
     settings: Settings = BUILT_IN,
+    username: str = "",
+    address: str = "",
 ) -> LoadResult:
-    """Validate again and save; one transaction per file, committed only when accepted."""
+    """Validate again and save; one transaction per file, committed only when accepted. The
+    audit row (who, from where, file, SHA-256, units, periods, result) commits with the data,
+    or alone when the file is refused."""
+    import hashlib
+
+    from application import audit
+
     with session_scope(url) as session:
         try:
             result = _load.load_file(
@@ -128,10 +136,25 @@ def load_upload(
         except Exception:
             session.rollback()
             raise
-        if result.status == "accepted":
-            session.commit()
-        else:
+        if result.status != "accepted":
             session.rollback()
+        audit.record(
+            "upload",
+            session=session,
+            username=username,
+            address=address,
+            outcome=result.status,
+            detail={
+                "file": file_name,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "units": result.units,
+                "periods": result.periods,
+                "as_unit": as_unit,
+                "revisions": [list(r) for r in result.new_revisions],
+                "errors": [e.message for e in result.errors][:20],
+            },
+        )
+        session.commit()
         return result
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import dash
 import flask
 
-from dashboard import shell
+from dashboard import auth, shell
 from dashboard.data import CONFIG_KEY, SETTINGS_KEY
 from foundation.i18n import set_language, t
 from foundation.settings import Settings, get_settings
@@ -79,6 +79,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         importlib.import_module(name).register(app)
     app.layout = shell.layout
     shell.register_callbacks(app)
+    auth.install(app)
     return app
 
 

@@ -9,6 +9,7 @@ workers can serve the app.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -160,7 +161,14 @@ def check_upload(content: bytes, *, file_name: str, as_unit: str | None, region:
 
 
 def load_upload(
-    content: bytes, *, file_name: str, submitted_by: str, as_unit: str | None, region: str
+    content: bytes,
+    *,
+    file_name: str,
+    submitted_by: str,
+    as_unit: str | None,
+    region: str,
+    username: str = "",
+    address: str = "",
 ) -> LoadResult:
     """Validate again and save; one transaction per file, committed only when accepted."""
     return submissions.load_upload(
@@ -171,6 +179,8 @@ def load_upload(
         as_unit=as_unit,
         region=region,
         settings=settings(),
+        username=username,
+        address=address,
     )
 
 

@@ -1,24 +1,20 @@
-"""Who is uploading. Pluggable: an intranet's reverse proxy that authenticates people sets a
-trusted header (``X-Remote-User``); without one, the name typed on the upload page; else
-"anonymous". The proxy must set (and strip from clients) the header: the app trusts it as is.
-"""
+"""Who is acting: the signed-in account (``dashboard.auth``), never a value the client sends.
+An uploader or the author of an export is recorded as 显示名（用户名）."""
 
 from __future__ import annotations
 
-import flask
+from application.access import Account
 
-TRUSTED_HEADER = "X-Remote-User"
 ANONYMOUS = "anonymous"
-MAX_LENGTH = 80  # Submission.submitted_by
 
 
-def header_user() -> str | None:
-    if not flask.has_request_context():
-        return None
-    value = (flask.request.headers.get(TRUSTED_HEADER) or "").strip()
-    return value[:MAX_LENGTH] or None
+def signed_in() -> Account | None:
+    from dashboard.auth import account
+
+    return account()
 
 
-def current_user(typed: str | None = None) -> str:
-    """The header's user, else the typed name, else ``anonymous``."""
-    return header_user() or ((typed or "").strip()[:MAX_LENGTH] or ANONYMOUS)
+def current_user() -> str:
+    """The signed-in account's label (the gate lets no anonymous request reach a callback)."""
+    who = signed_in()
+    return who.label if who is not None else ANONYMOUS

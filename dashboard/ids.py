@@ -95,3 +95,7 @@ ST_EXPORT_UNIT = "st-export-unit"
 ST_EXPORT_BUTTON = "st-export-button"
 ST_EXPORT_DOWNLOAD = "st-export-download"
 ST_EXPORT_ALERT = "st-export-alert"
+
+# --- accounts (issue 9) ---
+ACCOUNT_NAME = "account-name"
+LOGOUT = "logout-button"

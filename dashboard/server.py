@@ -21,6 +21,7 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
     settings = get_settings()
     engine = open_database(engine_url or settings.database_url)
     url = engine.url.render_as_string(hide_password=False)
+    _say_how_to_add_an_admin(engine, engine_url)
     engine.dispose()
     app = create_app(url, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -28,6 +29,17 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
     print(t("dash.serve.listening", url=f"http://{host}:{port}/"), flush=True)
     app.run(host=host, port=port, debug=False, threaded=True)
     return 0
+
+
+def _say_how_to_add_an_admin(engine, engine_url: str | None) -> None:  # noqa: ANN001
+    from sqlmodel import Session
+
+    from application.accounts import has_admin
+
+    with Session(engine) as session:
+        if has_admin(session=session):
+            return
+    print(t("user.no_admin", db=f" --db '{engine_url}'" if engine_url else ""), flush=True)
 
 
 def _warm_up_in_background(app) -> None:  # noqa: ANN001 - dash.Dash

@@ -17,19 +17,18 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.components import dropdown, region_name
 from dashboard.filters import build_query, clean_filters, parse_query
 from foundation.calendar import WINDOWS
+from dashboard.identity import signed_in
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
 
 
 def _nav_pages() -> list[dict[str, Any]]:
-    return sorted(
-        (p for p in dash.page_registry.values() if p.get("nav", True)),
-        key=lambda p: (p.get("order") if p.get("order") is not None else 99, p["module"]),
-    )
+    """The pages the signed-in person may open (the gate refuses the others anyway)."""
+    return guard.nav_pages_for(signed_in())
 
 
 def nav_href(page: dict[str, Any], region: str, search: str) -> str:
@@ -38,8 +37,10 @@ def nav_href(page: dict[str, Any], region: str, search: str) -> str:
     path = page["path"]
     template = page.get("path_template")
     if template and "<code>" in template:
+        who = signed_in()
         units = default_catalogue().units_of(region)
-        path = template.replace("<code>", units[0].code if units else "")
+        own = who.unit if who is not None and who.unit else None  # a clerk opens their own unit
+        path = template.replace("<code>", own or (units[0].code if units else ""))
     return dash.get_relative_path(path) + search
 
 
@@ -107,6 +108,7 @@ def layout() -> html.Div:
                         [
                             html.Span(t("app.title"), className="app-title"),
                             html.Nav(nav, className="nav nav-pills"),
+                            _account_box(),
                         ],
                         className="d-flex flex-wrap align-items-center gap-3",
                     ),
@@ -122,6 +124,31 @@ def layout() -> html.Div:
     )
 
 
+def _account_box() -> Any:
+    """Who is signed in, and 退出 (a POST form carrying the CSRF token)."""
+    from flask_wtf.csrf import generate_csrf
+
+    who = signed_in()
+    if who is None:
+        return html.Span()
+    return html.Form(
+        [
+            html.Span(
+                t("auth.signed_in_as", name=who.display_name, role=t(f"role.{who.role.value}")),
+                id=ids.ACCOUNT_NAME,
+                className="small text-muted me-2",
+            ),
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button(
+                t("auth.logout"), type="submit", id=ids.LOGOUT, className="btn btn-sm btn-outline-secondary"
+            ),
+        ],
+        method="POST",
+        action=dash.get_relative_path("/logout"),
+        className="ms-auto d-flex align-items-center account-box",
+    )
+
+
 def _period_options(region: str, keep: str | None) -> list[dict[str, str]]:
     months = data.available_months(region)
     if keep and keep not in months:
@@ -130,7 +157,9 @@ def _period_options(region: str, keep: str | None) -> list[dict[str, str]]:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.FILTER_REGION, "value"),
         Output(ids.FILTER_WINDOW, "value"),
         Output(ids.FILTER_PERIOD, "value"),
@@ -180,7 +209,9 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.URL_WRITE, "search"),
         Output(ids.URL_RELOAD, "data"),
         Output({"type": ids.NAV_LINK, "page": ALL}, "href"),

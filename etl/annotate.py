@@ -41,7 +41,15 @@ def annotated_name(file_name: str) -> str:
 
 
 def annotate_workbook(content: bytes, file_name: str, issues: list[Issue]) -> tuple[bytes, str]:
-    """The annotated workbook's bytes and its file name (``<name>_标注.xlsx``)."""
+    """The annotated workbook's bytes and its file name (``<name>_标注.xlsx``).
+
+    The bytes pass the same gate as an upload first (size, container, encryption, zip bomb,
+    sheet extent): a file the upload refused is never opened here either."""
+    from etl.safety import load_source
+
+    gate = load_source(content, file_name=file_name)
+    if not gate.ok:
+        raise AnnotateError(gate.issues[0].message)
     converted = False
     try:
         if content.startswith(ZIP_MAGIC):

@@ -29,6 +29,33 @@ class Settings(BaseSettings):
     stock_jump_ratio: float = 0.5
     language: str = "zh_CN"
 
+    # --- sign-in and web hygiene (issue 9) ---
+    # The key that signs session cookies. Empty: generated once and kept in the database, so
+    # every gunicorn worker (and a restart) uses the same one.
+    secret_key: str = ""
+    # Served over HTTPS (by the proxy in front): session cookies get the Secure flag.
+    https: bool = False
+    # A session unused for this long ends (minutes).
+    idle_minutes: int = Field(default=30, ge=1)
+    # This many failed sign-ins for one user name, or from one address, within the window lock
+    # further attempts out until the oldest failure leaves the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    # Returns accepted in one upload on the page; the request-size limit follows from it.
+    max_files_at_once: int = Field(default=3, ge=1)
+    # Single sign-on behind an authenticating proxy: off unless BOTH are set. The header names
+    # the user (who must exist); it is believed only from these addresses (comma-separated).
+    sso_header: str = ""
+    sso_proxies: str = ""
+
+    def max_request_bytes(self) -> int:
+        """The largest request the server reads: the files allowed at once, each at the size
+        limit and base64-encoded in Dash's JSON (4/3), plus 1 MiB for the rest of the request."""
+        return -(-self.max_file_bytes * 4 // 3) * self.max_files_at_once + 1024 * 1024
+
+    def sso_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.sso_proxies.split(",") if a.strip())
+
 
 # The built-in defaults, never read from the environment. Code below the edges takes settings as an
 # argument and falls back to these when a caller (a test, a library user) passes none; the edges —

@@ -140,3 +140,49 @@ class PeriodLock(SQLModel, table=True):
     period: str = Field(primary_key=True, max_length=7)
     locked_at: datetime = Field(default_factory=utcnow)
     locked_by: str = Field(max_length=80)
+
+
+# --- accounts, audit, the server's secret (issue 9) ----------------------------------------------
+
+
+class UserAccount(SQLModel, table=True):
+    """A person who signs in. A clerk (区县) has exactly one unit; the other roles have none.
+
+    ``auth_stamp`` changes whenever the password, the role or the state changes: sessions carry
+    it, so every session of that person ends at once."""
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True, index=True)
+    display_name: str = Field(max_length=40)
+    role: str = Field(max_length=10)
+    unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=40)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    auth_stamp: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: rows are inserted, never updated or deleted (on PostgreSQL a trigger refuses
+    UPDATE and DELETE)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_kind_at", "kind", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    username: str = Field(default="", max_length=40, index=True)
+    address: str = Field(default="", max_length=64)
+    kind: str = Field(max_length=40)
+    outcome: str = Field(default="ok", max_length=12)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AppSecret(SQLModel, table=True):
+    """Secrets the server generates once and every worker shares (the session signing key)."""
+
+    __tablename__ = "app_secret"
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)

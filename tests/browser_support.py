@@ -50,9 +50,10 @@ def copy_db(master: Path, target: Path) -> str:
 
 
 def start(dash_duo: Any, app: Any) -> str:
-    """Start ``app`` on a free port (dash_duo's fixed 58050 would collide); returns the base URL."""
+    """Start ``app`` on a free port (dash_duo's fixed 58050 would collide); returns the base URL.
+    Not navigating: the first page an anonymous browser sees is the sign-in form."""
     port = free_port()
-    dash_duo.start_server(app, port=port)
+    dash_duo.start_server(app, navigate=False, port=port)
     return f"http://127.0.0.1:{port}"
 
 
@@ -113,3 +114,36 @@ def click(dash_duo: Any, selector: str) -> None:
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element
     )
+
+
+def sign_in_browser(dash_duo: Any, base: str, username: str, password: str | None = None) -> None:
+    """Sign in through the real form (the page asks for nothing else)."""
+    from auth_support import PASSWORD
+
+    dash_duo.driver.get(base + "/login")
+    dash_duo.wait_for_element("#username").send_keys(username)
+    dash_duo.find_element("#password").send_keys(password or PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    wait_for(lambda: "/login" not in dash_duo.driver.current_url, message=f"{username} signed in")
+
+
+def start_signed_in(dash_duo: Any, url: str, username: str = "analyst1") -> str:
+    """The dashboard on database ``url`` with the test accounts, signed in as ``username``."""
+    from auth_support import make_accounts
+
+    from dashboard.app import create_app
+
+    make_accounts(url)
+    base = start(dash_duo, create_app(url))
+    sign_in_browser(dash_duo, base, username)
+    return base
+
+
+def csp_violations(dash_duo: Any) -> list[dict[str, Any]]:
+    """Console entries Chromium writes when the Content-Security-Policy blocked something."""
+    return [
+        entry
+        for entry in dash_duo.get_logs() or []
+        if "Content Security Policy" in str(entry.get("message", ""))
+        or "Content-Security-Policy" in str(entry.get("message", ""))
+    ]

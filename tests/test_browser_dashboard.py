@@ -27,7 +27,7 @@ from browser_support import (
     external_resources,
     graph_title,
     graph_x,
-    start,
+    start_signed_in,
     wait_for,
 )
 from selenium.webdriver.common.by import By
@@ -47,12 +47,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture
 def app_url(sample: tuple[Path, Path], tmp_path: Path) -> str:
     return copy_db(sample[0], tmp_path / "dash.db")
-
-
-def _app(url: str):  # noqa: ANN202
-    from dashboard.app import create_app
-
-    return create_app(url)
 
 
 def cli_ranking(db_url: str, indicator: str, window: str, period: str = "2023-12") -> list[str]:
@@ -101,7 +95,7 @@ PAGES = [
 
 
 def test_every_page_renders_offline_without_console_errors(dash_duo, app_url: str) -> None:
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path, ready in PAGES:
         dash_duo.driver.get(base + path + QUERY)
@@ -127,7 +121,7 @@ def test_every_page_renders_offline_without_console_errors(dash_duo, app_url: st
 
 
 def test_filters_live_in_the_url_and_survive_navigation(dash_duo, app_url: str) -> None:
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(
         base + "/rankings?region=shanghai&window=quarter&period=2023-06&indicator=mediation_success_rate"
     )
@@ -158,7 +152,7 @@ def _nav_id(module: str) -> str:
 
 
 def test_rankings_reorder_like_the_cli(dash_duo, app_url: str) -> None:
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/rankings" + QUERY + "&indicator=abnormal_withdrawal_rate")
     expected = cli_ranking(app_url, "abnormal_withdrawal_rate", "ytd")
     wait_for(lambda: graph_x(dash_duo, "rk-graph") == expected, message="bars in CLI order (withdrawal, ytd)")
@@ -192,7 +186,7 @@ def _bar_value(dash_duo, label: str) -> float:  # noqa: ANN001
 
 def test_upload_valid_return_changes_rankings(dash_duo, app_url: str, sample: tuple[Path, Path]) -> None:
     corrected = sample[1] / "uploads" / "jingan_2023-12_更正.xlsx"  # every abnormal application withdrawn
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/rankings" + QUERY + "&indicator=abnormal_withdrawal_rate")
     wait_for(lambda: graph_x(dash_duo, "rk-graph"), message="ranking drawn")
     before = _bar_value(dash_duo, "静安")
@@ -223,7 +217,7 @@ def test_upload_bad_return_shows_cell_errors_and_changes_nothing(
         period="2023-12",
         raw={"adjudication_closed": -3, "trainees": "十二"},
     )
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/rankings" + QUERY + "&indicator=case_completion_rate")
     wait_for(lambda: graph_x(dash_duo, "rk-graph"), message="ranking drawn")
     before_x = graph_x(dash_duo, "rk-graph")
@@ -255,7 +249,7 @@ def test_upload_bad_return_shows_cell_errors_and_changes_nothing(
 def test_files_over_the_limit_are_refused_in_the_browser(dash_duo, app_url: str, tmp_path: Path) -> None:
     big = tmp_path / "太大.xlsx"
     big.write_bytes(b"PK\x03\x04" + b"\0" * (10 * 1024 * 1024 + 10))
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/upload" + QUERY)
     dash_duo.wait_for_element("#up-upload input[type=file]").send_keys(str(big))
     dash_duo.wait_for_contains_text("#up-size-note", "太大.xlsx", timeout=10)
@@ -264,7 +258,7 @@ def test_files_over_the_limit_are_refused_in_the_browser(dash_duo, app_url: str,
 
 
 def test_nav_has_every_registered_page(dash_duo, app_url: str) -> None:
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/" + QUERY)
     dash_duo.wait_for_element("#ov-cards .ov-card", timeout=20)
     names = [e.text for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".app-header .nav-link")]
@@ -274,7 +268,7 @@ def test_nav_has_every_registered_page(dash_duo, app_url: str) -> None:
 def test_region_change_rebuilds_the_unit_pickers(dash_duo, app_url: str) -> None:
     """Switching 地区 on 趋势 reloads the page for the new region: its unit picker offers that
     region's units (Anhui cities), not the Shanghai districts chosen before."""
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/trends" + QUERY + "&units=pudong,jingan")
     dash_duo.wait_for_element("#tr-monthly .js-plotly-plot .scatterlayer .trace", timeout=20)
     assert "浦东新区" in dash_duo.find_element(".tr-units").text
@@ -292,7 +286,7 @@ def test_status_page_exports_the_assessment_workbook(dash_duo, app_url: str) -> 
 
     from openpyxl import load_workbook
 
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/status" + QUERY)
     dash_duo.wait_for_element("#st-grid table", timeout=30)
     click(dash_duo, "#st-export-button")

@@ -28,11 +28,21 @@ class _Refs(HTMLParser):
 
 
 def test_create_app_touches_no_database_and_serves_everything_itself(tmp_path: Path) -> None:
+    from auth_support import make_accounts, sign_in
+
     from dashboard.app import create_app
 
     db = tmp_path / "never.db"
     app = create_app(f"sqlite:///{db}")
+    assert not db.exists()  # building the app opened no connection
+    make_accounts(f"sqlite:///{db}")  # (the schema, as ``ipdash serve`` makes it, and accounts)
+    # The sign-in page needs only the stylesheet, served here.
+    login = app.server.test_client().get("/login")
+    refs = _Refs()
+    refs.feed(login.get_data(as_text=True))
+    assert login.status_code == 200 and refs.urls == ["/vendor/bootstrap.min.css"]
     client = app.server.test_client()
+    assert sign_in(client, "leader1").status_code == 303
     index = client.get("/rankings?region=shanghai")
     assert index.status_code == 200
     refs = _Refs()
@@ -43,7 +53,6 @@ def test_create_app_touches_no_database_and_serves_everything_itself(tmp_path: P
     assert css.status_code == 200 and css.mimetype == "text/css"
     assert b"Bootstrap" in css.get_data()[:200]
     assert client.get("/_dash-layout").status_code == 200
-    assert not db.exists()  # nothing opened a connection
 
 
 def test_wsgi_entry_point_exists() -> None:

@@ -12,7 +12,7 @@ from dash import Input, Output, html
 
 from application.display import format_value
 from dashboard import components as cp
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.figures import comparison_heatmap, empty_figure, profile_figure, relative_to_city
 from dashboard.filters import split_list
 from dashboard.safe import alert, run_guarded, safe_layout
@@ -74,9 +74,12 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.comparison"),
         order=2,
         layout=layout,
+        permission="view",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.CMP_HEATMAP, "figure"),
         Output(ids.CMP_PROFILE, "figure"),
         Output(ids.CMP_PROFILE_TABLE, "children"),

@@ -13,7 +13,7 @@ from dash import Input, Output, dcc, html
 
 from application.display import change_is_good, format_change, format_coverage, format_value, is_na
 from dashboard import components as cp
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.filters import build_query
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.catalogue import CITY, Indicator
@@ -82,9 +82,12 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.overview"),
         order=0,
         layout=layout,
+        permission="view",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.OV_HEADING, "children"),
         Output(ids.OV_CARDS, "children"),
         Output(ids.OV_MISSING, "children"),

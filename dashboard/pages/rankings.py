@@ -14,7 +14,7 @@ from dash import Input, Output, html
 
 from application.display import d3_format, is_na
 from dashboard import components as cp
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.figures import composite_rows, empty_figure, ranking_figure, ranking_rows
 from dashboard.filters import build_query
 from dashboard.safe import alert, run_guarded, safe_layout
@@ -178,9 +178,12 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.rankings"),
         order=1,
         layout=layout,
+        permission="view",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.RK_GRAPH, "figure"),
         Output(ids.RK_GRID, "columnDefs"),
         Output(ids.RK_GRID, "rowData"),

@@ -22,9 +22,10 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from application.tracker import detail_header, state_label, state_mark
+from application.access import allowed, export_unit_allowed
 from dashboard import components as cp
-from dashboard import data, ids
-from dashboard.identity import current_user
+from dashboard import data, guard, ids
+from dashboard.identity import current_user, signed_in
 from dashboard.safe import alert, log, run_guarded, safe_layout
 from foundation.calendar import due_text, local_minutes, window_months
 from foundation.catalogue import default_catalogue
@@ -53,9 +54,16 @@ def _state_key(row: dict[str, Any]) -> str:
 def layout(region: str | None = None, **_query: Any) -> html.Div:
     cat = default_catalogue()
     region = region if region in cat.regions() else data.settings().region
-    unit_options = [{"label": t("tracker.page.export_all"), "value": ""}] + [
-        {"label": u.name_zh, "value": u.code} for u in cat.units_of(region)
-    ]
+    who = signed_in()
+    if who is not None and not allowed(who, "view_other_units"):  # a clerk: their unit's scorecard only
+        own = cat.units.get(who.unit or "")
+        unit_options = [{"label": own.name_zh, "value": own.code}] if own else []
+        default_unit = own.code if own else ""
+    else:
+        unit_options = [{"label": t("tracker.page.export_all"), "value": ""}] + [
+            {"label": u.name_zh, "value": u.code} for u in cat.units_of(region)
+        ]
+        default_unit = ""
     export_card = dbc.Card(
         dbc.CardBody(
             [
@@ -71,7 +79,10 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
                                     className="small mb-0",
                                 ),
                                 dcc.Dropdown(
-                                    id=ids.ST_EXPORT_UNIT, options=unit_options, value="", clearable=False
+                                    id=ids.ST_EXPORT_UNIT,
+                                    options=unit_options,
+                                    value=default_unit,
+                                    clearable=False,
                                 ),
                             ],
                             md=4,
@@ -186,6 +197,9 @@ def _render(region: str, window: str, period: str) -> tuple:
     from application.tracker import unit_summary
 
     table, locks, latest = tracker_view(region, window, period)
+    who = signed_in()
+    if not allowed(who, "view_other_units"):  # a clerk sees their own row only
+        table = table[table["unit"] == (who.unit if who else None)].reset_index(drop=True)
     months = window_months(period, window)  # type: ignore[arg-type]
     labels = cp.unit_labels(region, short=False)
     heading = t(
@@ -234,9 +248,12 @@ def register(app: dash.Dash) -> None:
         title=t("tracker.page.browser_title"),
         order=6,
         layout=layout,
+        permission="view",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.ST_HEADING, "children"),
         Output(ids.ST_SUMMARY, "children"),
         Output(ids.ST_GRID, "children"),
@@ -251,7 +268,9 @@ def register(app: dash.Dash) -> None:
         region, window, period = cp.require_filters(region, window, period)
         return run_guarded(lambda: _render(region, window, period), lambda msg: ("", "", "", "", alert(msg)))
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "export",
         Output(ids.ST_EXPORT_DOWNLOAD, "data"),
         Output(ids.ST_EXPORT_ALERT, "children"),
         Input(ids.ST_EXPORT_BUTTON, "n_clicks"),
@@ -260,6 +279,7 @@ def register(app: dash.Dash) -> None:
         State(ids.FILTER_WINDOW, "value"),
         State(ids.FILTER_PERIOD, "value"),
         prevent_initial_call=True,
+        scope=lambda who, args: export_unit_allowed(who, args.get(ids.ST_EXPORT_UNIT + ".value") or None),
     )
     def download(
         _clicks: int | None, unit: str | None, region: str | None, window: str | None, period: str | None
@@ -268,6 +288,18 @@ def register(app: dash.Dash) -> None:
             raise PreventUpdate
         try:
             content, name = export_bytes(region=region, window=window, period=period, unit=unit or None)
+            from dashboard.auth import audit_now
+
+            audit_now(
+                "export",
+                detail={
+                    "file": name,
+                    "region": region,
+                    "window": window,
+                    "period": period,
+                    "unit": unit or None,
+                },
+            )
         except Exception:
             log.exception("assessment export failed")
             return no_update, alert(t("dash.error.internal"))
@@ -281,6 +313,8 @@ def export_bytes(*, region: str, window: str, period: str, unit: str | None) -> 
     cat = default_catalogue()
     if unit is not None and (unit not in cat.units or cat.units[unit].region != region):
         unit = None  # a unit of another region (the region filter changed): export the region
+    if not export_unit_allowed(signed_in(), unit):  # a clerk never gets the whole region
+        raise PermissionError("export refused")
     buffer = io.BytesIO()
     with data.session_scope() as session:
         export_assessment(

@@ -9,7 +9,7 @@ import dash
 from dash import Input, Output, html
 
 from dashboard import components as cp
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.figures import empty_figure, trend_figure
 from dashboard.filters import split_list
 from dashboard.safe import alert, run_guarded, safe_layout
@@ -70,9 +70,12 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.trends"),
         order=3,
         layout=layout,
+        permission="view",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.TR_MONTHLY, "figure"),
         Output(ids.TR_YTD, "figure"),
         Output(ids.TR_ALERT, "children"),

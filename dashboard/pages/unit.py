@@ -13,7 +13,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from application.display import flag, format_value, is_na
 from dashboard import components as cp
-from dashboard import data, ids
+from dashboard import data, guard, ids
 from dashboard.figures import empty_figure, sparklines_figure
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.calendar import month_index
@@ -65,9 +65,13 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.unit"),
         order=4,
         layout=layout,
+        permission="view",
+        unit_scoped=True,
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.PAGES_LOCATION, "pathname"),
         Output(ids.PAGES_LOCATION, "search"),
         Input(ids.UNIT_SELECT, "value"),
@@ -80,7 +84,9 @@ def register(app: dash.Dash) -> None:
             return no_update, no_update
         return dash.get_relative_path(f"/unit/{code}"), search or ""
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "view",
         Output(ids.UNIT_HEADING, "children"),
         Output(ids.UNIT_SCORECARD, "children"),
         Output(ids.UNIT_SPARKS, "figure"),
@@ -90,6 +96,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
         Input(ids.UNIT_CODE, "data"),
+        scope=guard.unit_arg(ids.UNIT_CODE + ".data"),
     )
     def update(region, window, period, code):  # noqa: ANN001, ANN202
         region, window, period = cp.require_filters(region, window, period)

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from application.access import upload_unit
 from dashboard import components as cp
-from dashboard import data, ids
-from dashboard.identity import header_user
+from dashboard import data, guard, ids
+from dashboard.identity import signed_in
 from dashboard.safe import alert, log, safe_layout
 from etl.records import Issue
 from foundation.calendar import shift_month
@@ -52,10 +54,12 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
     cat = default_catalogue()
     settings = data.settings()
     region = region if region in cat.regions() else settings.region
-    units = cat.units_of(region)
+    who = signed_in()
+    own = upload_unit(who) if who is not None else None
+    # A clerk works for one unit: the template and the files are that unit's, whatever is sent.
+    units = [cat.units[own]] if own else cat.units_of(region)
     unit_options = [{"label": u.name_zh, "value": u.code} for u in units]
     months = template_months()
-    user = header_user()
     limit = settings.max_file_bytes
     template_card = dbc.Card(
         dbc.CardBody(
@@ -105,13 +109,11 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
                     [
                         dbc.Col(
                             [
-                                dbc.Label(t("dash.up.user"), html_for=ids.UP_USER, className="small mb-0"),
-                                dbc.Input(
+                                dbc.Label(t("dash.up.user"), className="small mb-0"),
+                                html.Div(
+                                    who.label if who else "",
                                     id=ids.UP_USER,
-                                    value=user or "",
-                                    disabled=user is not None,
-                                    placeholder=t("dash.up.user_placeholder"),
-                                    maxLength=80,
+                                    className="form-control-plaintext",
                                 ),
                             ],
                             md=4,
@@ -124,6 +126,9 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
                                 cp.dropdown(
                                     id=ids.UP_AS_UNIT,
                                     options=unit_options,
+                                    value=own,
+                                    disabled=own is not None,
+                                    clearable=own is None,
                                     placeholder=t("dash.up.as_unit_none"),
                                 ),
                             ],
@@ -278,15 +283,19 @@ def register(app: dash.Dash) -> None:
         title=t("dash.title.upload"),
         order=5,
         layout=layout,
+        permission="upload",
     )
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "upload",
         Output(ids.UP_TEMPLATE_DOWNLOAD, "data"),
         Output(ids.UP_TEMPLATE_ALERT, "children"),
         Input(ids.UP_TEMPLATE_BUTTON, "n_clicks"),
         State(ids.UP_TEMPLATE_UNIT, "value"),
         State(ids.UP_TEMPLATE_MONTH, "value"),
         prevent_initial_call=True,
+        scope=guard.unit_arg(ids.UP_TEMPLATE_UNIT + ".value"),
     )
     def download_template(_clicks: int | None, unit_code: str | None, month: str | None):  # noqa: ANN202
         from etl.writers import write_return
@@ -304,7 +313,9 @@ def register(app: dash.Dash) -> None:
         name = t("dash.up.template_name", unit=unit.name_zh, period=month)
         return dcc.send_bytes(buffer.getvalue(), name), None
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "upload",
         Output(ids.UP_PENDING, "data"),
         Output(ids.UP_REPORT, "children"),
         Output(ids.UP_CONFIRM, "disabled"),
@@ -315,19 +326,19 @@ def register(app: dash.Dash) -> None:
         Input(ids.UP_CLEAR, "n_clicks"),
         State(ids.UP_UPLOAD, "filename"),
         State(ids.UP_PENDING, "data"),
-        State(ids.UP_USER, "value"),
         State(ids.UP_AS_UNIT, "value"),
         State(ids.FILTER_REGION, "value"),
         prevent_initial_call=True,
     )
-    def upload_flow(contents, _confirm, _clear, names, pending, user, as_unit, region):  # noqa: ANN001, ANN202
+    def upload_flow(contents, _confirm, _clear, names, pending, as_unit, region):  # noqa: ANN001, ANN202
         region = region or data.settings().region
         trigger = ctx.triggered_id
+        as_unit = _upload_unit(as_unit)
         try:
             if trigger == ids.UP_CLEAR:
                 return None, [], True, [], None
             if trigger == ids.UP_CONFIRM:
-                return confirm(pending or [], user=user, as_unit=as_unit, region=region)
+                return confirm(pending or [], as_unit=as_unit, region=region)
             if trigger == ids.UP_UPLOAD:
                 if not contents:
                     raise PreventUpdate
@@ -339,7 +350,9 @@ def register(app: dash.Dash) -> None:
             return None, alert(t("dash.error.internal")), True, [], no_update
         raise PreventUpdate
 
-    @app.callback(
+    @guard.callback(
+        app,
+        "upload",
         Output(ids.UP_ANNOTATED_DOWNLOAD, "data"),
         Output(ids.UP_RESULT, "children", allow_duplicate=True),
         Input({"type": ids.UP_ANNOTATE, "index": ALL}, "n_clicks"),
@@ -352,6 +365,7 @@ def register(app: dash.Dash) -> None:
         if not ctx.triggered_id or not any(clicks or []):
             raise PreventUpdate
         index = ctx.triggered_id["index"]
+        as_unit = _upload_unit(as_unit)
         try:
             entry = (pending or [])[index]
             content = base64.b64decode(entry["content"])
@@ -398,11 +412,21 @@ def preview(contents: list[str], names: list[str], *, as_unit: str | None, regio
     return pending, [summary, *cards], n_ok == 0, [], None
 
 
-def confirm(pending: list[dict[str, Any]], *, user: str | None, as_unit: str | None, region: str) -> tuple:
+def _upload_unit(sent: str | None) -> str | None:
+    """The unit the files must belong to: a clerk's own unit whatever the client sent; for an
+    analyst the unit chosen on the page (or any)."""
+    who = signed_in()
+    if who is None:  # the gate lets no anonymous request here
+        raise PermissionError("not signed in")
+    own = upload_unit(who)
+    return own if own is not None else (sent or None)
+
+
+def confirm(pending: list[dict[str, Any]], *, as_unit: str | None, region: str) -> tuple:
     """Load the files that passed the check; each is validated again and committed on its own."""
     from dashboard.identity import current_user
 
-    by = current_user(user)
+    by = current_user()
     rows = []
     for entry in pending:
         if not entry.get("ok"):
@@ -413,8 +437,15 @@ def confirm(pending: list[dict[str, Any]], *, user: str | None, as_unit: str | N
                 [entry["name"], t("status.rejected"), _too_large(entry["name"], len(content)).message]
             )
             continue
+        who = signed_in()
         result = data.load_upload(
-            content, file_name=entry["name"], submitted_by=by, as_unit=as_unit, region=region
+            content,
+            file_name=entry["name"],
+            submitted_by=by,
+            as_unit=as_unit,
+            region=region,
+            username=who.username if who else "",
+            address=flask.request.remote_addr or "" if flask.has_request_context() else "",
         )
         if result.status == "accepted":
             detail = "、".join(

@@ -12,4 +12,5 @@ COMMAND_MODULES = [
     "ipdash.commands.sample",
     "ipdash.commands.serve",
     "ipdash.commands.reports",
+    "ipdash.commands.users",
 ]

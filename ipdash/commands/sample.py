@@ -53,11 +53,34 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         print(t("demo.reuse", url=engine.url.render_as_string(hide_password=True)))
     _print_summary(engine)
+    _print_demo_accounts(engine)
     if args.no_serve:
         return 0
     from dashboard.server import serve
 
     return serve(engine_url=engine.url.render_as_string(hide_password=False), host=args.host, port=args.port)
+
+
+def _print_demo_accounts(engine) -> None:  # noqa: ANN001
+    from sqlmodel import Session
+
+    from application.accounts import ensure_demo_accounts
+
+    with Session(engine) as session:
+        made = ensure_demo_accounts(session=session)
+        session.commit()
+    print(t("user.demo_title"))
+    for account, password in made:
+        unit = f"（{account.unit}）" if account.unit else ""
+        print(
+            t(
+                "user.demo_line",
+                username=account.username,
+                password=password,
+                role=account.role.value,
+                unit=unit,
+            )
+        )
 
 
 def _print_summary(engine) -> None:  # noqa: ANN001
