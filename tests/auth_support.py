@@ -53,8 +53,6 @@ def sign_in(client: Any, username: str, password: str = PASSWORD, *, next_path: 
 
 def csrf_headers(client: Any) -> dict[str, str]:
     """What Dash's renderer sends with a callback: the ``_csrf_token`` cookie as X-CSRFToken."""
+    client.get("/")  # a page sets the cookie for the current session (as in the browser)
     cookie = client.get_cookie("_csrf_token")
-    if cookie is None:
-        client.get("/")
-        cookie = client.get_cookie("_csrf_token")
     return {"X-CSRFToken": cookie.value if cookie else "", "Origin": "http://localhost"}
