@@ -20,8 +20,8 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import data, guard, ids
 from dashboard.components import dropdown, region_name
 from dashboard.filters import build_query, clean_filters, parse_query
-from foundation.calendar import WINDOWS
 from dashboard.identity import signed_in
+from foundation.calendar import WINDOWS
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
 

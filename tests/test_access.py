@@ -359,30 +359,29 @@ def test_changed_password_or_disabled_account_ends_sessions(app_and_url) -> None
     assert sign_in(app.server.test_client(), "leader1").status_code == 401
 
 
-def test_single_sign_on_only_from_the_configured_proxy(app_and_url, monkeypatch) -> None:  # noqa: ANN001
-    from foundation.settings import get_settings
+def test_single_sign_on_only_from_the_configured_proxy(app_and_url) -> None:  # noqa: ANN001
+    from dashboard.app import create_app
+    from foundation.settings import Settings
 
-    app, _ = app_and_url
-    # Off by default: the header is ignored.
+    app, url = app_and_url
+    asked = {"headers": {"X-Remote-User": "analyst1"}}
+    from_proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    # Off by default: the header is ignored, from anywhere.
     client = app.server.test_client()
-    assert client.get("/rankings", headers={"X-Remote-User": "analyst1"}).status_code == 302
-    monkeypatch.setenv("IPDASH_SSO_HEADER", "X-Remote-User")
-    get_settings.cache_clear()
-    try:
-        # A header name without proxy addresses is still off.
-        assert client.get("/rankings", headers={"X-Remote-User": "analyst1"}).status_code == 302
-        monkeypatch.setenv("IPDASH_SSO_PROXIES", "10.0.0.5")
-        get_settings.cache_clear()
-        from_proxy = {"REMOTE_ADDR": "10.0.0.5"}
-        assert (
-            client.get("/rankings", headers={"X-Remote-User": "analyst1"}).status_code == 302
-        )  # not the proxy
-        ok = client.get("/rankings", headers={"X-Remote-User": "analyst1"}, environ_base=from_proxy)
-        assert ok.status_code == 200
-        unknown = client.get("/rankings", headers={"X-Remote-User": "ghost"}, environ_base=from_proxy)
-        assert unknown.status_code == 302
-    finally:
-        get_settings.cache_clear()
+    assert client.get("/rankings", **asked).status_code == 302
+    assert client.get("/rankings", environ_base=from_proxy, **asked).status_code == 302
+    # A header name without proxy addresses is still off.
+    half = create_app(
+        url, settings=Settings(database_url=url, sso_header="X-Remote-User")
+    ).server.test_client()
+    assert half.get("/rankings", environ_base=from_proxy, **asked).status_code == 302
+    sso = create_app(
+        url, settings=Settings(database_url=url, sso_header="X-Remote-User", sso_proxies="10.0.0.5")
+    ).server.test_client()
+    assert sso.get("/rankings", **asked).status_code == 302  # not from the proxy
+    assert sso.get("/rankings", environ_base=from_proxy, **asked).status_code == 200
+    ghost = {"headers": {"X-Remote-User": "ghost"}}
+    assert sso.get("/rankings", environ_base=from_proxy, **ghost).status_code == 302  # must exist
 
 
 # --- uploads -------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from application.tracker import detail_header, state_label, state_mark
 from application.access import allowed, export_unit_allowed
+from application.tracker import detail_header, state_label, state_mark
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.identity import current_user, signed_in
