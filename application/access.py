@@ -7,6 +7,7 @@ navigation and the access-matrix test all read it; nothing else decides.
 | view_other_units  | ✓     | ✓       | ✓      | ✗ (区详情 of U only)             |
 | upload            | ✗     | ✓       | ✗      | ✓ (files of U only)             |
 | review            | ✗     | ✓       | ✗      | ✗                               |
+| explain           | ✗     | ✗       | ✗      | ✓ (warnings of U's own return)   |
 | manage            | ✗     | ✓       | ✗      | ✗ (locks, targets, schemes)     |
 | export            | ✓     | ✓       | ✓      | ✓ (the scorecard of U only)      |
 | administer        | ✓     | ✗       | ✗      | ✗ (users, audit log)            |
@@ -30,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "view_other_units": frozenset({Role.ADMIN, Role.ANALYST, Role.LEADER}),
     "upload": frozenset({Role.ANALYST, Role.CLERK}),
     "review": frozenset({Role.ANALYST}),
+    "explain": frozenset({Role.CLERK}),  # a district explains the warnings of its own return
     "manage": frozenset({Role.ANALYST}),
     "export": frozenset(Role),
     "administer": frozenset({Role.ADMIN}),

@@ -99,3 +99,19 @@ ST_EXPORT_ALERT = "st-export-alert"
 # --- accounts (issue 9) ---
 ACCOUNT_NAME = "account-name"
 LOGOUT = "logout-button"
+
+# --- the review loop (issue 9): 报送情况's queue, 区详情's own return ---
+RV_CARD = "rv-card"
+RV_QUEUE = "rv-queue"
+RV_PICK = "rv-pick"
+RV_DETAIL = "rv-detail"
+RV_REASON = "rv-reason"
+RV_APPROVE = "rv-approve"
+RV_RETURN = "rv-return"
+RV_RESULT = "rv-result"
+RV_DONE = "rv-done"
+UNIT_REVIEW = "unit-review"
+UX_TEXT = "ux-text"  # pattern-matching: one input per warning
+UX_SAVE = "ux-save"
+UX_RESULT = "ux-result"
+UX_DONE = "ux-done"

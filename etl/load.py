@@ -224,7 +224,7 @@ def load_file(
     when = received_at(parsed) if callable(received_at) else received_at
     outcome = repo.save_submission(
         session=session,
-        records=[repo.RecordToSave(r.unit, r.period, r.values, r.blanks) for r in parsed.records],
+        records=[repo.RecordToSave(r.unit, r.period, r.values, r.blanks, r.notes) for r in parsed.records],
         file_name=name,
         sha256=parsed.sha256,
         layout=parsed.layout or "A",

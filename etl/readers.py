@@ -61,6 +61,8 @@ from foundation.settings import BUILT_IN, Settings
 
 Grid = list[list[Any]]
 
+# A 备注 is kept up to this many characters (store.models.MeasureNote).
+NOTE_MAX = 500
 # Layout A table header: normalised label → column role.
 _RETURN_COLUMNS = {
     "序号": "seq",
@@ -591,6 +593,8 @@ def _read_return(sheet: str, grid: Grid, header: _ReturnHeader, ctx: _Context) -
             continue
         seen[measure.code] = ref
         raw_by_measure[measure.code] = cell_text(value_raw)
+        if "note" in cols and cols["note"] < len(row) and not _is_empty(row[cols["note"]]):
+            record.notes[measure.code] = cell_text(row[cols["note"]])[:NOTE_MAX]
         _read_value(value_raw, measure, sheet, r, value_col, record, ctx)
 
     for measure in ctx.catalogue.monthly_measures():

@@ -92,6 +92,7 @@ class UnitPeriodValues:
     values: dict[str, float]  # measure code -> value (blank cells already 0.0)
     blanks: set[str] = field(default_factory=set)  # measure codes whose cell was blank/—/无
     cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # measure -> (sheet, cell)
+    notes: dict[str, str] = field(default_factory=dict)  # measure -> the district's 备注 beside it
 
 
 @dataclass

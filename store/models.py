@@ -186,3 +186,54 @@ class AppSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- the monthly review loop (issue 9) -----------------------------------------------------------
+
+
+class MeasureNote(SQLModel, table=True):
+    """A district's 备注 beside one value of a revision (kept as read from the file)."""
+
+    __tablename__ = "measure_note"
+    revision_id: int = Field(foreign_key="revision.id", primary_key=True)
+    measure_code: str = Field(foreign_key="measure.code", primary_key=True, max_length=60)
+    note: str = Field(max_length=500)
+
+
+class ReturnReview(SQLModel, table=True):
+    """An analyst's decision on one revision: ``approved`` (已通过) or ``returned`` (已退回, with
+    the reason the district sees). Append-only; the latest row of a revision is its state, and
+    a revision with no row is 待审核."""
+
+    __tablename__ = "return_review"
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    state: str = Field(max_length=10)
+    reason: str = Field(default="", max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class WarningNote(SQLModel, table=True):
+    """A district's one-sentence explanation of a warning on its own return (append-only; the
+    latest per revision and warning is shown)."""
+
+    __tablename__ = "warning_note"
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: int = Field(foreign_key="revision.id", index=True)
+    warning_key: str = Field(max_length=200)
+    text: str = Field(max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PeriodLockEvent(SQLModel, table=True):
+    """Every lock and unlock of a period, who, when and why; never deleted."""
+
+    __tablename__ = "period_lock_event"
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    action: str = Field(max_length=6)  # lock | unlock
+    reason: str = Field(default="", max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)

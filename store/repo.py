@@ -24,6 +24,7 @@ from sqlalchemy import select as sa_select  # more than four columns: SQLAlchemy
 from sqlmodel import Session, col, select
 
 from store.models import (
+    MeasureNote,
     MeasureValue,
     PeriodLock,
     Revision,
@@ -46,6 +47,7 @@ class RecordToSave:
     period: str
     values: Mapping[str, float]
     blanks: Iterable[str] = ()
+    notes: Mapping[str, str] = field(default_factory=dict)  # measure -> 备注 (not part of the content)
 
 
 @dataclass
@@ -182,6 +184,14 @@ def save_submission(
         )
     if value_rows:
         conn.execute(insert(MeasureValue), value_rows)
+    note_rows = [
+        {"revision_id": rid, "measure_code": m, "note": str(text)[:500]}
+        for rid, (rec, _sha, _no) in zip(ids, changed, strict=True)
+        for m, text in rec.notes.items()
+        if m in rec.values and text
+    ]
+    if note_rows:
+        conn.execute(insert(MeasureNote), note_rows)
     outcome.status = "accepted"
     outcome.submission_id = submission_id
     outcome.new_revisions = [(rec.unit, rec.period, no) for rec, _sha, no in changed]

@@ -36,6 +36,7 @@ EXPECTED_PAGES: dict[str, set[str]] = {
     "/unit/pudong": NOT_CLERK,  # 区详情 of another unit
     "/upload": UPLOADERS,
     "/status": ALL,  # a clerk sees their own row only (tested below)
+    "/audit": {"admin1"},  # 审计日志
 }
 # Callbacks by the first component id of their output, with the values that matter.
 EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
@@ -59,6 +60,13 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
     ],
     "up-pending": [({}, UPLOADERS)],
     "up-annotated-download": [({}, UPLOADERS)],
+    "au-table": [({}, {"admin1"})],  # 审计日志
+    # The review loop: the analysts' queue and decisions; a unit's own return; a district's notes.
+    "rv-queue": [({}, {"analyst1"})],
+    "rv-detail": [({}, {"analyst1"})],
+    "rv-result": [({}, {"analyst1"})],
+    "unit-review": [({"unit-code.data": "jingan"}, ALL), ({"unit-code.data": "pudong"}, NOT_CLERK)],
+    "ux-result": [({"unit-code.data": "jingan"}, {"clerk_jingan"}), ({"unit-code.data": "pudong"}, set())],
 }
 PUBLIC_ROUTES = {"/login", "/vendor/bootstrap.min.css", "/_favicon.ico"}
 
@@ -186,7 +194,7 @@ def test_access_matrix(app_and_url) -> None:  # noqa: ANN001
 def test_navigation_shows_each_role_only_what_it_may_use(app_and_url) -> None:  # noqa: ANN001
     app, _ = app_and_url
     expected = {
-        "admin1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况"],
+        "admin1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况", "审计日志"],
         "analyst1": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况"],
         "leader1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况"],
         "clerk_jingan": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况"],

@@ -25,6 +25,7 @@ from application.access import allowed, export_unit_allowed
 from application.tracker import detail_header, state_label, state_mark
 from dashboard import components as cp
 from dashboard import data, guard, ids
+from dashboard import review as review_ui
 from dashboard.identity import current_user, signed_in
 from dashboard.safe import alert, log, run_guarded, safe_layout
 from foundation.calendar import due_text, local_minutes, window_months
@@ -113,6 +114,8 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
             html.P(t("tracker.legend"), className="small"),
             dcc.Loading(html.Div(id=ids.ST_GRID), delay_show=300),
             html.Div(id=ids.ST_DETAIL, className="mt-3"),
+            # The analysts' review queue (oldest first); nobody else gets it, nor its callbacks.
+            review_ui.queue_card() if allowed(signed_in(), "review") else html.Div(),
             export_card,
         ]
     )
@@ -169,9 +172,17 @@ def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str]
     )
 
 
-def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> list[list[Any]]:
+def detail_rows(
+    table: pd.DataFrame, period: str, labels: dict[str, str], reviews: dict[str, Any] | None = None
+) -> list[list[Any]]:
+    """The month's rows; with ``reviews`` (unit → application.review.ReturnState) the review
+    state and the reason a return was sent back."""
     rows = []
     for r in table[table["period"] == period].to_dict("records"):
+        extra: list[Any] = []
+        if reviews is not None:
+            state = reviews.get(r["unit"])
+            extra = [review_ui.state_badge(state.state) if state else t("na"), state.reason if state else ""]
         rows.append(
             [
                 labels.get(r["unit"], r["unit"]),
@@ -184,9 +195,18 @@ def detail_rows(table: pd.DataFrame, period: str, labels: dict[str, str]) -> lis
                 if r["open_warnings"]
                 else 0,
                 r["current_file"],
+                *extra,
             ]
         )
     return rows
+
+
+def _reviews(region: str, period: str, units: set[str]) -> dict[str, Any]:
+    from application import review
+
+    with data.session_scope() as session:
+        states = review.current_returns(session=session, region=region, units=units, periods=[period])
+    return {s.unit: s for s in states}
 
 
 def _due_text(period: str) -> str:
@@ -235,7 +255,10 @@ def _render(region: str, window: str, period: str) -> tuple:
     lock_note = t("tracker.detail_locked") if period in locks else ""
     detail = [
         html.H4(t("tracker.detail_title", period=period, due=_due_text(period), lock=lock_note)),
-        cp.table(detail_header(), detail_rows(table, period, labels)),
+        cp.table(
+            [*detail_header(), t("review.col.state"), t("review.col.reason")],
+            detail_rows(table, period, labels, _reviews(region, period, set(table["unit"]))),
+        ),
     ]
     return heading, lines, grid, detail, None
 
@@ -250,6 +273,7 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         permission="view",
     )
+    review_ui.register_queue(app)
 
     @guard.callback(
         app,

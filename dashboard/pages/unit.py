@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from application.display import flag, format_value, is_na
 from dashboard import components as cp
 from dashboard import data, guard, ids
+from dashboard import review as review_ui
 from dashboard.figures import empty_figure, sparklines_figure
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.calendar import month_index
@@ -51,6 +52,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             dcc.Loading(html.Div(id=ids.UNIT_SCORECARD), delay_show=300),
             html.H4(t("dash.unit.sparklines"), className="mt-3"),
             cp.graph(ids.UNIT_SPARKS, f"unit_{unit.code}"),
+            review_ui.own_section(),
             html.H4(t("dash.unit.submissions"), className="mt-3"),
             html.Div(id=ids.UNIT_SUBMISSIONS),
         ]
@@ -68,6 +70,7 @@ def register(app: dash.Dash) -> None:
         permission="view",
         unit_scoped=True,
     )
+    review_ui.register_own(app)
 
     @guard.callback(
         app,

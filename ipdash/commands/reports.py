@@ -84,11 +84,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--period", nargs="+", type=lock_period_arg, metavar="YYYY-MM|YYYY", default=None)
     p.add_argument("--by", metavar="NAME", default=None, help="锁定人（默认当前系统用户）")
+    p.add_argument("--reason", default=None, help="锁定原因（记入锁定历史与审计日志）")
     add_db_option(p)
     p.set_defaults(handler=_lock)
 
     p = sub.add_parser("unlock", help="解锁报告期，恢复接收报送")
     p.add_argument("--period", nargs="+", required=True, type=lock_period_arg, metavar="YYYY-MM|YYYY")
+    p.add_argument("--reason", default=None, help="解锁原因（记入锁定历史与审计日志）")
     add_db_option(p)
     p.set_defaults(handler=_unlock)
 
@@ -109,6 +111,7 @@ def _lock(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from application import submissions as repo
+    from application.review import record_cli_lock
     from application.submissions import default_user
 
     engine = open_engine_for(args)
@@ -131,6 +134,13 @@ def _lock(args: argparse.Namespace) -> int:
                     print(t("lock.already", period=period, at=_local(lock.locked_at), by=lock.locked_by))
                     continue
                 repo.lock_period(session=session, period=period, by=by)
+                record_cli_lock(
+                    session=session,
+                    period=period,
+                    action="lock",
+                    by=by,
+                    reason=args.reason or t("review.cli_reason"),
+                )
                 print(t("lock.done", period=period, by=by))
             session.commit()
     finally:
@@ -142,12 +152,21 @@ def _unlock(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from application import submissions as repo
+    from application.review import record_cli_lock
+    from application.submissions import default_user
 
     engine = open_engine_for(args)
     try:
         with Session(engine) as session:
             for period in dict.fromkeys(args.period):
                 if repo.unlock_period(session=session, period=period):
+                    record_cli_lock(
+                        session=session,
+                        period=period,
+                        action="unlock",
+                        by=default_user(),
+                        reason=args.reason or t("review.cli_reason"),
+                    )
                     print(t("lock.undone", period=period))
                 else:
                     print(t("lock.not_locked", period=period))
