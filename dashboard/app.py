@@ -31,6 +31,7 @@ PAGE_MODULES = [
     "dashboard.pages.unit",
     "dashboard.pages.upload",
     "dashboard.pages.status",
+    "dashboard.pages.manage",
     "dashboard.pages.audit",
 ]
 VENDOR_CSS = "vendor/bootstrap.min.css"

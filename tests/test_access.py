@@ -36,6 +36,7 @@ EXPECTED_PAGES: dict[str, set[str]] = {
     "/unit/pudong": NOT_CLERK,  # 区详情 of another unit
     "/upload": UPLOADERS,
     "/status": ALL,  # a clerk sees their own row only (tested below)
+    "/manage": {"analyst1"},  # 管理: locks, targets
     "/audit": {"admin1"},  # 审计日志
 }
 # Callbacks by the first component id of their output, with the values that matter.
@@ -67,6 +68,11 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
     "rv-result": [({}, {"analyst1"})],
     "unit-review": [({"unit-code.data": "jingan"}, ALL), ({"unit-code.data": "pudong"}, NOT_CLERK)],
     "ux-result": [({"unit-code.data": "jingan"}, {"clerk_jingan"}), ({"unit-code.data": "pudong"}, set())],
+    # 管理 (analysts): lock history, lock/unlock, the targets grid and its save / upload.
+    "mg-history": [({}, {"analyst1"})],
+    "mg-lock-result": [({}, {"analyst1"})],
+    "mg-target-grid": [({}, {"analyst1"})],
+    "mg-target-result": [({}, {"analyst1"})],
 }
 PUBLIC_ROUTES = {"/login", "/vendor/bootstrap.min.css", "/_favicon.ico"}
 
@@ -195,7 +201,7 @@ def test_navigation_shows_each_role_only_what_it_may_use(app_and_url) -> None:  
     app, _ = app_and_url
     expected = {
         "admin1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况", "审计日志"],
-        "analyst1": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况"],
+        "analyst1": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况", "管理"],
         "leader1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况"],
         "clerk_jingan": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况"],
     }
