@@ -23,6 +23,7 @@ from dashboard.safe import alert, log, run_guarded
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
 
+QUEUE_ROWS = 100  # the table shows the oldest; the picker offers every one
 STATE_COLOR = {"pending": "secondary", "approved": "success", "returned": "danger"}
 
 
@@ -93,8 +94,7 @@ def queue_card() -> Any:
             [
                 html.H4(t("review.queue_title")),
                 dcc.Store(id=ids.RV_DONE),
-                dcc.Loading(html.Div(id=ids.RV_QUEUE), delay_show=300),
-                dbc.Label(t("review.pick"), html_for=ids.RV_PICK, className="small mb-0 mt-2"),
+                dbc.Label(t("review.pick"), html_for=ids.RV_PICK, className="small mb-0"),
                 cp.dropdown(id=ids.RV_PICK, options=[]),
                 html.Div(id=ids.RV_DETAIL, className="mt-2"),
                 dbc.Label(t("review.reason_label"), html_for=ids.RV_REASON, className="small mb-0"),
@@ -102,6 +102,7 @@ def queue_card() -> Any:
                 dbc.Button(t("review.approve"), id=ids.RV_APPROVE, color="success", className="me-2"),
                 dbc.Button(t("review.return"), id=ids.RV_RETURN, color="danger"),
                 html.Div(id=ids.RV_RESULT, className="mt-2"),
+                dcc.Loading(html.Div(id=ids.RV_QUEUE, className="mt-3"), delay_show=300),
             ]
         ),
         className="mb-3",
@@ -128,7 +129,7 @@ def _queue_view(region: str) -> tuple[Any, list[dict[str, str]]]:
             len(s.warnings),
             sum(1 for w in s.warnings if w["explanation"]),
         ]
-        for s in waiting
+        for s in waiting[:QUEUE_ROWS]
     ]
     header = [
         t("review.col.unit"),
@@ -143,7 +144,16 @@ def _queue_view(region: str) -> tuple[Any, list[dict[str, str]]]:
         {"label": f"{_unit_name(s.unit)} {s.period} 第{s.revision_no}版", "value": _pick_value(s)}
         for s in waiting
     ]
-    return cp.table(header, rows, class_name="review-queue"), options
+    table = cp.table(header, rows, class_name="review-queue")
+    return html.Div(
+        [
+            html.P(
+                t("review.queue_count", n=len(waiting), shown=min(len(waiting), QUEUE_ROWS)),
+                className="small",
+            ),
+            table,
+        ]
+    ), options
 
 
 def _detail_view(picked: str) -> Any:

@@ -59,6 +59,7 @@ MESSAGES: dict[str, str] = {
     "review.cli_reason": "命令行操作",
     "review.queue_title": "待审核报表（按接收时间先后）",
     "review.queue_empty": "没有待审核的报表",
+    "review.queue_count": "共 {n} 份待审核，下表列出最早的 {shown} 份",
     "review.col.unit": "单位",
     "review.col.period": "报告期",
     "review.col.revision": "版本",
