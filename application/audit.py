@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.models import AuditEvent, utcnow
 
@@ -110,7 +110,7 @@ def events(
         stmt = stmt.where(AuditEvent.username == username)
     if kind:
         stmt = stmt.where(AuditEvent.kind == kind)
-    stmt = stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    stmt = stmt.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     if limit:
         stmt = stmt.limit(limit)
     return [

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from application import audit
 from application.access import Account, Role, allowed, may_see_unit
@@ -68,7 +68,7 @@ def _latest_reviews(session: Session, revision_ids: list[int]) -> dict[int, Retu
     rows = session.exec(
         select(ReturnReview)
         .where(ReturnReview.revision_id.in_(revision_ids))  # type: ignore[attr-defined]
-        .order_by(ReturnReview.id)
+        .order_by(col(ReturnReview.id))
     ).all()
     return {row.revision_id: row for row in rows}  # the last decision wins
 
@@ -79,7 +79,7 @@ def _latest_explanations(session: Session, revision_ids: list[int]) -> dict[tupl
     rows = session.exec(
         select(WarningNote)
         .where(WarningNote.revision_id.in_(revision_ids))  # type: ignore[attr-defined]
-        .order_by(WarningNote.id)
+        .order_by(col(WarningNote.id))
     ).all()
     return {(row.revision_id, row.warning_key): row.text for row in rows}
 
@@ -94,8 +94,8 @@ def current_returns(
     """The current revision of each unit and month, with its review state and warnings."""
     stmt = (
         select(Revision, Submission)
-        .join(Submission, Submission.id == Revision.submission_id)
-        .join(Unit, Unit.code == Revision.unit_code)
+        .join(Submission, col(Submission.id) == col(Revision.submission_id))
+        .join(Unit, col(Unit.code) == col(Revision.unit_code))
         .where(Revision.is_current, func.length(Revision.period) == 7)
     )
     if region:

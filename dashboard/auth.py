@@ -51,7 +51,7 @@ def account() -> Account | None:
     """The signed-in account of this request, or None."""
     if not flask.has_request_context():
         return None
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     return user if isinstance(user, Account) else None
 
 
@@ -91,7 +91,7 @@ class _SharedKeySession(SecureCookieSessionInterface):
 
 
 def install(app: dash.Dash) -> None:
-    server: flask.Flask = app.server  # type: ignore[assignment]
+    server: flask.Flask = app.server
     settings = server.config[data.SETTINGS_KEY]  # read once by the app factory
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,

@@ -196,7 +196,11 @@ def _list(args: argparse.Namespace) -> int:
     print("\t".join(header))
     for r in rows:
         state = t("user.active") if r["active"] else t("user.inactive")
-        print("\t".join([r["username"], r["display_name"], r["role"], r["unit"] or "", state]))
+        print(
+            "\t".join(
+                [str(r["username"]), str(r["display_name"]), str(r["role"]), str(r["unit"] or ""), state]
+            )
+        )
     return 0
 
 
