@@ -49,8 +49,8 @@ log = logging.getLogger("dashboard.auth")
 
 def account() -> Account | None:
     """The signed-in account of this request, or None."""
-    if not flask.has_request_context():
-        return None
+    if not flask.has_request_context() or not hasattr(flask.current_app, "login_manager"):
+        return None  # not the dashboard app (no sign-in there)
     user = current_user._get_current_object()
     return user if isinstance(user, Account) else None
 

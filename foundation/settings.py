@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # further attempts out until the oldest failure leaves the window.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
-    # Returns accepted in one upload on the page; the request-size limit follows from it.
+    # The request-size limit lets this many files at the size limit through in one upload (a
+    # larger drop is refused with 413; returns are usually a few kB, so many fit).
     max_files_at_once: int = Field(default=3, ge=1)
     # Single sign-on behind an authenticating proxy: off unless BOTH are set. The header names
     # the user (who must exist); it is believed only from these addresses (comma-separated).

@@ -165,8 +165,8 @@ class UserAccount(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only: rows are inserted, never updated or deleted (on PostgreSQL a trigger refuses
-    UPDATE and DELETE)."""
+    """Append-only: rows are inserted, never updated or deleted (triggers on both databases
+    refuse UPDATE and DELETE; migration 0002)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_kind_at", "kind", "at"),)

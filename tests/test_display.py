@@ -102,11 +102,20 @@ def test_clean_filters(search: str, expected: Filters) -> None:
     assert got == expected
 
 
-def test_identity_header_then_typed_name_then_anonymous() -> None:
-    app = flask.Flask(__name__)
+def test_identity_is_the_signed_in_account_never_a_header(tmp_path) -> None:  # noqa: ANN001
+    """Issue 9: who uploaded or exported is the signed-in account (显示名（用户名）); a header the
+    client sends is not believed (single sign-on is off unless configured)."""
+    from flask_login import login_user
+
+    from application.access import Account, Role
+    from dashboard.app import create_app
+    from foundation.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    app = create_app(url, settings=Settings(database_url=url, secret_key="k" * 32)).server
     with app.test_request_context(headers={"X-Remote-User": " 李四 "}):
-        assert current_user("张三") == "李四"  # the proxy's word wins
-    with app.test_request_context():
-        assert current_user("  张三 ") == "张三"
-        assert current_user("") == "anonymous"
-        assert current_user(None) == "anonymous"
+        assert current_user() == "anonymous"  # nobody signed in: the header changes nothing
+        login_user(Account(1, "zhang3", "张三", Role.CLERK, "jingan", True, "stamp"))
+        assert current_user() == "张三（zhang3）"
+    with flask.Flask(__name__).test_request_context():
+        assert current_user() == "anonymous"  # outside the dashboard app

@@ -170,15 +170,22 @@ def _find(component, component_id: str):  # noqa: ANN001, ANN202 - a Dash compon
 def test_dashboard_status_page_renders_the_tracker_and_exports(engine, db_url) -> None:  # noqa: ANN001
     from io import BytesIO
 
+    from flask_login import login_user
     from openpyxl import load_workbook
+    from sqlmodel import Session
 
+    from application.accounts import add_user
     from dashboard import ids
     from dashboard.app import create_app
     from dashboard.pages import status as page
 
     seed_scenario(engine)
+    with Session(engine) as session:  # the page is built for a signed-in analyst (issue 9)
+        analyst = add_user(session=session, username="analyst1", role="analyst", password="correct-horse-42")
+        session.commit()
     app = create_app(db_url)
     with app.server.test_request_context("/status"):
+        login_user(analyst)
         layout = page.layout(region="shanghai")
         picker = _find(layout, ids.ST_EXPORT_UNIT)
         # the export picker: the whole region first, then every unit of the region in catalogue order

@@ -321,6 +321,9 @@ def register(app: dash.Dash) -> None:
         Output(ids.UP_CONFIRM, "disabled"),
         Output(ids.UP_RESULT, "children"),
         Output(ids.UP_SIZE_NOTE, "children"),
+        # Emptied once read: a confirm then sends only the checked files, never the drop again,
+        # which keeps every request under the size limit (and the same file can be dropped again).
+        Output(ids.UP_UPLOAD, "contents"),
         Input(ids.UP_UPLOAD, "contents"),
         Input(ids.UP_CONFIRM, "n_clicks"),
         Input(ids.UP_CLEAR, "n_clicks"),
@@ -331,6 +334,10 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def upload_flow(contents, _confirm, _clear, names, pending, as_unit, region):  # noqa: ANN001, ANN202
+        result = _upload_flow(contents, names, pending, as_unit, region)
+        return (*result, None if ctx.triggered_id == ids.UP_UPLOAD else no_update)
+
+    def _upload_flow(contents, names, pending, as_unit, region):  # noqa: ANN001, ANN202
         region = region or data.settings().region
         trigger = ctx.triggered_id
         as_unit = _upload_unit(as_unit)
