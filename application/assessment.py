@@ -83,7 +83,7 @@ from foundation.catalogue import CITY, Catalogue, Indicator, Term, Unit, default
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
 from foundation.sheets import assessment_sheet
-from indicators.scoring import IndicatorRule, Scheme, ScoreResult, default_scheme
+from indicators.scoring import IndicatorRule, Scheme, ScoreResult
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
@@ -194,10 +194,11 @@ def collect_assessment(
 ) -> AssessmentData:
     """Ask the service for everything one export shows (``as_of`` default: now)."""
     from application import service
+    from application.schemes import current_scheme
     from application.submissions import default_user
 
     cat = catalogue or default_catalogue()
-    scheme = scheme or default_scheme(cat)
+    scheme = scheme or current_scheme(session=session, catalogue=cat)  # the chosen default
     generated_at = now or datetime.now(UTC)
     moment = as_of.astimezone(UTC) if as_of is not None else generated_at
     units = cat.units_of(region)

@@ -31,7 +31,7 @@ from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
 from indicators.engine import compute_indicators
-from indicators.scoring import Scheme, ScoreResult, default_scheme, score_units
+from indicators.scoring import Scheme, ScoreResult, score_units
 from store import queries
 from store.models import Revision, UnitTarget
 
@@ -277,9 +277,12 @@ def score_table(
     catalogue: Catalogue | None = None,
     settings: Settings = BUILT_IN,
 ) -> ScoreResult:
-    """The composite score and rank of every unit of ``region`` under ``scheme`` (default: shipped)."""
+    """The composite score and rank of every unit of ``region`` under ``scheme`` (default: the
+    analysts' chosen default scheme, else the shipped one — ``application.schemes``)."""
+    from application.schemes import current_scheme
+
     cat = catalogue or default_catalogue()
-    scheme = scheme or default_scheme(cat)
+    scheme = scheme or current_scheme(session=session, catalogue=cat)
     as_of = _as_of_utc(as_of)
     key = (
         "score",

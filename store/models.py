@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -235,5 +235,30 @@ class PeriodLockEvent(SQLModel, table=True):
     period: str = Field(max_length=7, index=True)
     action: str = Field(max_length=6)  # lock | unlock
     reason: str = Field(default="", max_length=500)
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+
+
+# --- scoring schemes kept in the database (issue 9) ----------------------------------------------
+
+
+class ScoringScheme(SQLModel, table=True):
+    """One version of a scoring scheme as uploaded (the CSV text itself); never changed."""
+
+    __tablename__ = "scoring_scheme"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    version: str = Field(max_length=12, unique=True, index=True)  # SHA-256 of the text, 12 hex digits
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    by: str = Field(max_length=80)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class SchemeChoice(SQLModel, table=True):
+    """Each choice of the default scheme (the latest row wins; ``shipped`` = the built-in one)."""
+
+    __tablename__ = "scheme_choice"
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=12)
     by: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow)

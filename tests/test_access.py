@@ -73,6 +73,8 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
     "mg-lock-result": [({}, {"analyst1"})],
     "mg-target-grid": [({}, {"analyst1"})],
     "mg-target-result": [({}, {"analyst1"})],
+    "mg-scheme-list": [({}, {"analyst1"})],
+    "mg-scheme-result": [({}, {"analyst1"})],
 }
 PUBLIC_ROUTES = {"/login", "/vendor/bootstrap.min.css", "/_favicon.ico"}
 

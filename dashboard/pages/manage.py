@@ -19,7 +19,7 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from application import review
+from application import review, schemes
 from application import targets as targets_app
 from dashboard import components as cp
 from dashboard import data, guard
@@ -146,7 +146,151 @@ def layout(**_query: Any) -> html.Div:
         ),
         className="mb-3",
     )
-    return html.Div([cp.page_title(t("manage.title")), lock_card, target_card])
+    return html.Div([cp.page_title(t("manage.title")), lock_card, target_card, scheme_card()])
+
+
+# --- scoring schemes -----------------------------------------------------------------------------
+
+MG_SCHEME_UPLOAD = "mg-scheme-upload"
+MG_SCHEME_RESULT = "mg-scheme-result"
+MG_SCHEME_LIST = "mg-scheme-list"
+MG_SCHEME_PICK = "mg-scheme-pick"
+MG_SCHEME_CHOOSE = "mg-scheme-choose"
+MG_SCHEME_DONE = "mg-scheme-done"
+
+
+def scheme_card() -> Any:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H4(t("manage.schemes_title")),
+                html.P(t("manage.schemes_help"), className="small text-muted"),
+                dcc.Store(id=MG_SCHEME_DONE),
+                dcc.Upload(
+                    id=MG_SCHEME_UPLOAD,
+                    children=html.Div(t("manage.schemes_drop")),
+                    accept=".csv",
+                    max_size=data.settings().max_file_bytes,
+                    className="upload-zone",
+                ),
+                html.Div(id=MG_SCHEME_RESULT, className="mt-2"),
+                html.Div(id=MG_SCHEME_LIST, className="mt-2"),
+                dbc.Row(
+                    [
+                        dbc.Col(cp.dropdown(id=MG_SCHEME_PICK, options=[], clearable=False), md=5),
+                        dbc.Col(
+                            dbc.Button(t("manage.schemes_choose"), id=MG_SCHEME_CHOOSE, color="primary"),
+                            md="auto",
+                        ),
+                    ],
+                    className="g-2",
+                ),
+            ]
+        ),
+        className="mb-3",
+    )
+
+
+def _scheme_list() -> tuple[Any, list[dict[str, str]], str | None]:
+    with data.session_scope() as session:
+        found = schemes.versions(session=session, catalogue=default_catalogue())
+    rows = [
+        [
+            v.version,
+            v.name,
+            v.by,
+            _local(v.at) if v.at else "",
+            t("manage.schemes_default") if v.is_default else "",
+        ]
+        for v in found
+    ]
+    header = [t("manage.col.version"), t("manage.col.scheme"), t("audit.col.user"), t("audit.col.at"), ""]
+    options = [{"label": f"{v.name} · {v.version}", "value": v.version} for v in found]
+    chosen = next((v.version for v in found if v.is_default), None)
+    return cp.table(header, rows, class_name="scheme-versions"), options, chosen
+
+
+def _scheme_action(
+    trigger: str, contents: str | None, name: str | None, picked: str | None
+) -> tuple[Any, Any]:
+    who = signed_in()
+    assert who is not None
+    with data.session_scope() as session:
+        if trigger == MG_SCHEME_UPLOAD:
+            if not contents:
+                raise PreventUpdate
+            try:
+                text = base64.b64decode(contents.split(",", 1)[1], validate=True).decode("utf-8-sig")
+            except (ValueError, IndexError, UnicodeDecodeError):
+                return alert(t("manage.schemes_unreadable", file=name or ""), color="danger"), no_update
+            scheme, problems = schemes.upload(
+                session=session,
+                account=who,
+                text=text,
+                name=name or "scheme.csv",
+                catalogue=default_catalogue(),
+                address=_address(),
+            )
+            if scheme is None:
+                return (
+                    dbc.Alert(
+                        [
+                            html.P(t("manage.schemes_rejected", file=name or "", n=len(problems))),
+                            html.Ul([html.Li(p) for p in problems]),
+                        ],
+                        color="danger",
+                        className="scheme-problems",
+                    ),
+                    no_update,
+                )
+            session.commit()
+            return alert(
+                t("manage.schemes_kept", file=name or "", version=scheme.version), color="success"
+            ), datetime.now().isoformat()
+        if not picked:
+            raise PreventUpdate
+        try:
+            schemes.choose_default(session=session, account=who, version=picked, address=_address())
+        except ValueError:
+            return alert(t("manage.schemes_unknown", version=picked), color="warning"), no_update
+        session.commit()
+    return alert(t("manage.schemes_chosen", version=picked), color="success"), datetime.now().isoformat()
+
+
+def register_schemes(app: dash.Dash) -> None:
+    @guard.callback(
+        app,
+        "manage",
+        Output(MG_SCHEME_LIST, "children"),
+        Output(MG_SCHEME_PICK, "options"),
+        Output(MG_SCHEME_PICK, "value"),
+        Input(MG_SCHEME_DONE, "data"),
+    )
+    def scheme_list(_done: Any):  # noqa: ANN202
+        return run_guarded(_scheme_list, lambda msg: (alert(msg), [], None))
+
+    @guard.callback(
+        app,
+        "manage",
+        Output(MG_SCHEME_RESULT, "children"),
+        Output(MG_SCHEME_DONE, "data"),
+        Input(MG_SCHEME_UPLOAD, "contents"),
+        Input(MG_SCHEME_CHOOSE, "n_clicks"),
+        State(MG_SCHEME_UPLOAD, "filename"),
+        State(MG_SCHEME_PICK, "value"),
+        prevent_initial_call=True,
+    )
+    def scheme_action(contents: str | None, _clicks: Any, name: str | None, picked: str | None):  # noqa: ANN202
+        trigger = ctx.triggered_id
+        if trigger not in (MG_SCHEME_UPLOAD, MG_SCHEME_CHOOSE):
+            raise PreventUpdate
+        try:
+            return _scheme_action(str(trigger), contents, name, picked)
+        except PreventUpdate:
+            raise
+        except Exception:
+            log.exception("scheme change failed")
+            return alert(t("dash.error.internal")), no_update
 
 
 # --- locks ---------------------------------------------------------------------------------------
@@ -300,6 +444,7 @@ def register(app: dash.Dash) -> None:
         layout=layout,
         permission="manage",
     )
+    register_schemes(app)
 
     @guard.callback(
         app,
