@@ -67,7 +67,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     score = sub.add_parser("score", help="按考核方案计算综合得分与排名")
     common(score)
-    score.add_argument("--scheme", metavar="FILE", default=None, help="考核方案 CSV（默认：管理页选定的默认方案，未选定时为内置方案）")
+    score.add_argument(
+        "--scheme",
+        metavar="FILE",
+        default=None,
+        help="考核方案 CSV（默认：管理页选定的默认方案，未选定时为内置方案）",
+    )
     score.set_defaults(handler=_score)
 
 

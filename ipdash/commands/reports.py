@@ -57,7 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--period", required=True, type=month_period, metavar="YYYY-MM", help="截止月份")
     p.add_argument("--window", choices=WINDOWS, default="ytd", help="统计窗口（默认 ytd 年初至今）")
     p.add_argument("--region", choices=regions, default=default_region, help="地区（默认取设置）")
-    p.add_argument("--scheme", metavar="FILE", default=None, help="考核方案 CSV（默认：管理页选定的默认方案，未选定时为内置方案）")
+    p.add_argument(
+        "--scheme",
+        metavar="FILE",
+        default=None,
+        help="考核方案 CSV（默认：管理页选定的默认方案，未选定时为内置方案）",
+    )
     p.add_argument(
         "--as-of",
         metavar="TIMESTAMP",
