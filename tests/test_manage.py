@@ -51,6 +51,18 @@ def _targets(url: str) -> list[tuple[str, int, str, float]]:
     return sorted((r.unit, int(r.year), r.indicator, float(r.target)) for r in frame.itertuples())
 
 
+def _audit(url: str, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(user, outcome, detail) of the audit rows of ``kind``, oldest first."""
+    from application import audit
+    from store.db import make_engine
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = [(e.username, e.outcome, e.detail) for e in audit.events(session=session, kind=kind)]
+    engine.dispose()
+    return rows[::-1]
+
+
 def _sheet(path: Path, rows: list[list[Any]]) -> str:
     wb = Workbook()
     ws = wb.active
@@ -131,6 +143,9 @@ def test_targets_from_the_grid(db_url: str) -> None:
     assert _targets(db_url) == sorted(
         [(rows[0]["unit"], 2024, "aid_workstations", 5.0), (rows[1]["unit"], 2024, "aid_workstations", 7.0)]
     )
+    # the save is audited (the refused attempt wrote nothing, the save one row, by the analyst)
+    (saved_row,) = _audit(db_url, "targets")
+    assert saved_row[0] == "analyst1" and saved_row[1] == "ok"
 
 
 def test_lock_lists_unapproved_returns_then_locks_with_history(db_url: str, tmp_path: Path) -> None:
@@ -168,6 +183,13 @@ def test_lock_lists_unapproved_returns_then_locks_with_history(db_url: str, tmp_
     history = _post(app, analyst, "mg-history", {"filter-region.value": "shanghai"}, "mg-lock-done.data")
     text = _text(history)
     assert text.index("静安更正") < text.index("年度考核")  # newest first, both kept
+    # both acts are in the audit log with who and why
+    assert [(u, d.get("period"), d.get("reason")) for u, _, d in _audit(db_url, "lock")] == [
+        ("analyst1", "2023-06", "年度考核")
+    ]
+    assert [(u, d.get("period"), d.get("reason")) for u, _, d in _audit(db_url, "unlock")] == [
+        ("analyst1", "2023-06", "静安更正")
+    ]
     # A leader may not lock, even by forging the request.
     leader = app.server.test_client()
     sign_in(leader, "leader1")
