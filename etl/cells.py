@@ -22,9 +22,15 @@ from foundation.catalogue import Measure
 BLANK_TOKENS = frozenset({"", "-", "--", "—", "——", "–", "―", "/", "无", "無"})
 
 # Plain digits, or digits grouped by thousands with commas; an optional decimal part.
-_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# ASCII digits only: by the time these run, full-width digits have been folded and every other
+# digit (superscripts ², circled ①, Arabic-Indic ٣, mathematical 𝟐) has been refused.
+_PLAIN = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 _SPACES = re.compile(r"\s+")
+
+# No measure has a value anywhere near this; above it a float no longer holds every whole number
+# (2**53 ≈ 9.0e15), so a larger value is refused as above the maximum even without a `max`.
+VALUE_CEILING = 1e15
 
 # Tolerance for float noise (0.1 + 0.2): values are compared after scaling to cents.
 _EPS = 1e-6
@@ -65,6 +71,13 @@ def cell_text(raw: object) -> str:
     return str(raw).strip()
 
 
+def _foreign_digit(char: str) -> bool:
+    """A digit that is neither ASCII nor full-width (０-９): ², ₂, ①, ٣, 𝟐…"""
+    return (
+        not ("0" <= char <= "9" or "\uff10" <= char <= "\uff19") and unicodedata.digit(char, None) is not None
+    )
+
+
 def fold(text: str) -> str:
     """Full-width to ASCII (NFKC) and every kind of space removed (U+3000, NBSP, tabs)."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))
@@ -85,6 +98,9 @@ def parse_number(raw: object) -> CellNumber:
     if not isinstance(raw, str):  # dates, times, durations are not counts
         return CellNumber(CellKind.BAD, 0.0, cell_text(raw))
     text = raw.strip()
+    if any(_foreign_digit(char) for char in text):
+        # NFKC folds ²³ to 23 and ① to 1: compatibility digits only look like numbers.
+        return CellNumber(CellKind.BAD, 0.0, text)
     folded = fold(raw)
     if folded in BLANK_TOKENS:
         return CellNumber(CellKind.BLANK if folded else CellKind.EMPTY, 0.0, text)
@@ -97,14 +113,21 @@ def value_problem(value: float, measure: Measure) -> Reason | None:
     """Which rule a number breaks for this measure, if any (first one wins)."""
     if value < 0:
         return Reason.NEGATIVE
+    # 400 typed digits read as inf; 1e308 * 100 is inf too: both are above any maximum, and
+    # checking here first keeps round() below away from infinities.
+    if not math.isfinite(value) or value > ceiling(measure) + _EPS:
+        return Reason.ABOVE_MAX
     if measure.dtype == "int":
         if abs(value - round(value)) > _EPS:
             return Reason.NOT_WHOLE
     elif abs(value * 100 - round(value * 100)) > _EPS * max(1.0, abs(value)):
         return Reason.TOO_MANY_DECIMALS
-    if measure.max is not None and value > measure.max + _EPS:
-        return Reason.ABOVE_MAX
     return None
+
+
+def ceiling(measure: Measure) -> float:
+    """The largest value a measure accepts: its `max`, else ``VALUE_CEILING``."""
+    return measure.max if measure.max is not None else VALUE_CEILING
 
 
 def clean_value(value: float, measure: Measure) -> float:

@@ -1,69 +1,111 @@
-"""Which cells of an .xlsx/.xlsm sheet hold a formula, read from the sheet XML.
+"""What the sheet XML of an .xlsx/.xlsm says about its cells that python-calamine does not.
 
-python-calamine gives '' for a formula without a cached value (a file written by a program
-that never calculated it), which would otherwise read as a blank, i.e. 0. Only sheets with an
-empty cell where a number belongs are scanned, and only with a regular expression over the
-part's XML: opening the file in openpyxl would cost ~30x the whole parse.
-.xls and .xlsb are not scanned (binary records); their empty cells read as blanks.
+python-calamine gives '' both for a formula without a cached value (a file written by a program
+that never calculated it) and for an Excel error value (``#REF!``, ``#DIV/0!``, ``#N/A``… — also
+what paste-values leaves behind), which would otherwise read as a blank, i.e. 0. The gate
+(``etl.safety``) parses every sheet part once with ElementTree (C expat, no DTD allowed) to check
+that it is well formed; ``scan_sheet`` collects, in the same pass, the formula cells, the error
+cells and the first cell reference that occurs twice. .xls and .xlsb are not scanned (binary
+records); their empty and error cells read as blanks.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import zipfile
+from dataclasses import dataclass, field
 from xml.etree import ElementTree
-
-_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-class FormulaIndex:
-    """Formula cells per sheet name, computed on first use and cached."""
+@dataclass(frozen=True)
+class SheetScan:
+    """Formula cells, error cells (ref → '#REF!') and the first duplicated reference of a sheet."""
 
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._parts: dict[str, str] | None = None
-        self._cache: dict[str, frozenset[str]] = {}
+    formulas: frozenset[str] = frozenset()
+    errors: dict[str, str] = field(default_factory=dict)
+    duplicate: str = ""
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _column_letters(n: int) -> str:
+    letters = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def scan_sheet(root: ElementTree.Element) -> SheetScan:
+    """Walk ``sheetData`` of a parsed sheet part (cells without ``r=`` follow the previous one)."""
+    formulas: set[str] = set()
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    duplicate = ""
+    data = next((el for el in root if _local(el.tag) == "sheetData"), None)
+    if data is None:
+        return SheetScan()
+    row_number = 0
+    for row in data:
+        if _local(row.tag) != "row":
+            continue
+        r = row.get("r")
+        row_number = int(r) if r and r.isdigit() else row_number + 1
+        col = 0
+        for cell in row:
+            if _local(cell.tag) != "c":
+                continue
+            ref = cell.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                col = _column_number(letters) if letters.isalpha() and letters.isascii() else col + 1
+            else:
+                col += 1
+                ref = f"{_column_letters(col)}{row_number}"
+            if ref in seen and not duplicate:
+                duplicate = ref
+            seen.add(ref)
+            children = {_local(child.tag): child for child in cell}
+            if "f" in children:
+                formulas.add(ref)
+            if cell.get("t") == "e":
+                value = children.get("v")
+                errors[ref] = (value.text or "").strip() if value is not None else ""
+    return SheetScan(frozenset(formulas), errors, duplicate)
+
+
+class FormulaIndex:
+    """Formula and error cells per sheet name, from the gate's scans of the sheet parts."""
+
+    def __init__(self, scans_by_sheet: dict[str, SheetScan]) -> None:
+        self._scans = scans_by_sheet
 
     def cells(self, sheet: str) -> frozenset[str]:
-        if sheet not in self._cache:
-            self._cache[sheet] = self._scan(sheet)
-        return self._cache[sheet]
+        scan = self._scans.get(sheet)
+        return scan.formulas if scan else frozenset()
 
     def is_formula(self, sheet: str, ref: str) -> bool:
         return ref in self.cells(sheet)
 
-    def _scan(self, sheet: str) -> frozenset[str]:
-        try:
-            with zipfile.ZipFile(io.BytesIO(self._data)) as archive:
-                if self._parts is None:
-                    self._parts = _sheet_parts(archive)
-                part = self._parts.get(sheet)
-                if part is None:
-                    return frozenset()
-                xml = archive.read(part)
-        except (KeyError, zipfile.BadZipFile, OSError, ValueError, ElementTree.ParseError):
-            # The workbook already opened in calamine; a part we cannot find is no formula.
-            return frozenset()
-        if b"<f" not in xml and b":f" not in xml:
-            return frozenset()
-        found = set()
-        for match in _CELL.finditer(xml):
-            inner = match.group(2)
-            if inner and _FORMULA.search(inner):
-                ref = _REF.search(match.group(1))
-                if ref:
-                    found.add(ref.group(1).decode("ascii"))
-        return frozenset(found)
+    def error_value(self, sheet: str, ref: str) -> str | None:
+        """The Excel error a cell holds ('#REF!'…), None when it holds none."""
+        scan = self._scans.get(sheet)
+        return scan.errors.get(ref) if scan else None
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → zip part path, via xl/workbook.xml and its relationships."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))

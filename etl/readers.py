@@ -36,6 +36,7 @@ from typing import Any
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from etl.cells import (
+    VALUE_CEILING,
     CellKind,
     a1,
     cell_text,
@@ -179,7 +180,7 @@ def read_file(
         as_unit=None,
         current_month=current_month(settings.timezone, on=today),
         today=today or calendar_today(settings.timezone),
-        formulas=FormulaIndex(gate.data) if gate.container == "xlsx" else None,
+        formulas=FormulaIndex(gate.scans) if gate.scans is not None else None,
         parsed=parsed,
     )
     if as_unit is not None:
@@ -206,7 +207,7 @@ def read_file(
 def _read_sheets(gate: Gate, ctx: _Context) -> list[tuple[str, Grid]] | None:
     """Every worksheet as a grid anchored at A1; None (with an error) if the workbook breaks."""
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(gate.data))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(gate.workbook))
     except Exception as exc:  # calamine raises its own errors, ValueError, OSError…
         ctx.errors.append(error(Reason.UNREADABLE, "etl.unreadable", file=ctx.file, detail=_detail(exc)))
         return None
@@ -354,6 +355,10 @@ _PROBLEM_KEYS = {
 }
 
 
+def _max_text(measure: Measure) -> str:
+    return cell_text(measure.max) if measure.max is not None else f"{int(VALUE_CEILING):d}"
+
+
 def _read_value(
     raw: object,
     measure: Measure,
@@ -376,6 +381,13 @@ def _read_value(
         "period": record.period,
         "expected": _expected(measure),
     }
+    excel_error = (
+        ctx.formulas.error_value(sheet, ref) if ctx.formulas and cell.kind == CellKind.EMPTY else None
+    )
+    if excel_error is not None:
+        common["value"] = excel_error or "#ERROR"
+        ctx.errors.append(error(Reason.NOT_A_NUMBER, "etl.error_cell", **common))
+        return False
     if cell.kind == CellKind.EMPTY and ctx.is_formula(sheet, ref):
         ctx.errors.append(error(Reason.FORMULA_NO_VALUE, "etl.formula_no_value", **common))
         return False
@@ -389,7 +401,7 @@ def _read_value(
         return False
     problem = value_problem(cell.value, measure)
     if problem is not None:
-        ctx.errors.append(error(problem, _PROBLEM_KEYS[problem], max=cell_text(measure.max), **common))
+        ctx.errors.append(error(problem, _PROBLEM_KEYS[problem], max=_max_text(measure), **common))
         return False
     record.values[measure.code] = clean_value(cell.value, measure)
     return True

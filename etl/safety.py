@@ -1,8 +1,12 @@
 """Gatekeeping before a workbook is parsed: size, container type, encryption, zip bombs.
 
-Everything here looks only at the file's bytes and container directories: nothing is
-decompressed and no workbook is opened, so a hostile or broken upload is refused in
-milliseconds with a message the sender can act on.
+Nothing here opens a workbook: the gate looks at the file's bytes and container directory,
+then inflates every part of a zip itself — in chunks, with a running limit on the total, so an
+archive whose directory understates a part's size costs no more than the limit — checks that
+every XML part is well formed (no DTD: Excel never writes one; that also closes entity
+expansion and external entities), and hands the reader a re-packed, uncompressed copy of
+exactly the parts it checked. A flipped byte in a compressed part, a sheet with a tag broken
+or a cell given twice is refused as a damaged file before any value is read.
 
 - .xlsx / .xlsm are zip files holding ``xl/workbook.xml`` (``.xlsb``: ``xl/workbook.bin``);
 - .xls is an OLE2 compound file holding a ``Workbook`` (or BIFF5 ``Book``) stream;
@@ -13,12 +17,16 @@ milliseconds with a message the sender can act on.
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from xml.etree import ElementTree
 
+from etl.formulas import SheetScan, scan_sheet, sheet_parts
 from etl.issues import error, size_text
 from etl.records import Issue, Reason
 from foundation.i18n import t
@@ -34,6 +42,20 @@ Container = Literal["xlsx", "xlsb", "xls", ""]
 # return or ledger comes near this many cells per sheet.
 MAX_SHEET_CELLS = 2_000_000
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+# A workbook has a few dozen parts; thousands of entries are an attack on the directory.
+MAX_ZIP_ENTRIES = 2_000
+_CHUNK = 64 * 1024
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_INFLATE_ERRORS = (
+    zipfile.BadZipFile,  # bad CRC, bad local header
+    zlib.error,  # a damaged deflate stream
+    lzma.LZMAError,
+    EOFError,  # a stream cut short
+    NotImplementedError,  # an unknown compression method
+    RuntimeError,  # an encrypted zip entry
+    ValueError,
+    OSError,  # bz2 and others
+)
 
 
 @dataclass
@@ -44,6 +66,10 @@ class Gate:
     container: Container = ""
     issues: list[Issue] = field(default_factory=list)
     stat_size: int = 0  # size on disk when the file was refused without reading it
+    # What the reader opens: for a zip, the checked parts re-packed uncompressed; else ``data``.
+    workbook: bytes = b""
+    # Sheet name → formula and error cells of an .xlsx/.xlsm (None for other containers).
+    scans: dict[str, SheetScan] | None = None
 
     @property
     def ok(self) -> bool:
@@ -129,34 +155,108 @@ def _check_zip(data: bytes, file_name: str, limit: int) -> Gate:
             issues=[error(Reason.NOT_EXCEL, "etl.not_excel", file=file_name, detected=detected)],
         )
     expanded = sum(info.file_size for info in infos)
-    if expanded > limit:
-        return Gate(
-            data=data,
-            issues=[
-                error(
-                    Reason.TOO_EXPANDED,
-                    "etl.too_expanded",
-                    file=file_name,
-                    value=str(expanded),
-                    size=size_text(expanded),
-                    limit=size_text(limit),
-                )
-            ],
-        )
+    if expanded > limit:  # what the directory declares; the running limit below checks the truth
+        return Gate(data=data, issues=[_expanded_error(file_name, expanded, limit)])
+    if len(infos) > MAX_ZIP_ENTRIES:
+        return Gate(data=data, issues=[_damaged(file_name, f"{len(infos)} zip entries")])
+    return _inflate_and_check(data, infos, container, file_name, limit)
+
+
+def _damaged(file_name: str, detail: str) -> Issue:
+    return error(Reason.UNREADABLE, "etl.unreadable", file=file_name, detail=detail[:200])
+
+
+def _inflate_and_check(
+    data: bytes, infos: list[zipfile.ZipInfo], container: Container, file_name: str, limit: int
+) -> Gate:
+    """Inflate every part under a running limit, check the XML parts, re-pack them stored."""
+    parts: dict[str, bytes] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in infos:
+                if info.is_dir():
+                    continue
+                if info.filename in parts:
+                    return Gate(data=data, issues=[_damaged(file_name, f"{info.filename}: twice in the zip")])
+                chunks = []
+                with archive.open(info) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            issue = _expanded_error(file_name, total, limit, key="etl.too_expanded_running")
+                            return Gate(data=data, issues=[issue])
+                        chunks.append(chunk)
+                parts[info.filename] = b"".join(chunks)
+    except _INFLATE_ERRORS as exc:
+        return Gate(data=data, issues=[_damaged(file_name, _detail(exc))])
+    trees: dict[str, ElementTree.Element] = {}
+    for name, body in parts.items():
+        if not name.lower().endswith(_XML_SUFFIXES):
+            continue
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            rows, cols = sheet_extent(body)
+            if rows * cols > MAX_SHEET_CELLS:
+                return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
+        parser = ElementTree.XMLParser(target=_NoDtdBuilder())
+        try:
+            parser.feed(body)
+            root = parser.close()
+        except _DtdFound:
+            return Gate(data=data, issues=[error(Reason.UNREADABLE, "etl.dtd", file=file_name, part=name)])
+        except ElementTree.ParseError as exc:
+            return Gate(data=data, issues=[_damaged(file_name, f"{name}: {exc}")])
+        if name.startswith("xl/worksheets/"):
+            trees[name] = root
+    scans: dict[str, SheetScan] | None = None
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as packed:
+        for name, body in parts.items():
+            packed.writestr(name, body)
+    workbook = out.getvalue()
     if container == "xlsx":
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for info in infos:
-                    if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                        rows, cols = sheet_extent(archive.read(info))
-                        if rows * cols > MAX_SHEET_CELLS:
-                            return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            return Gate(
-                data=data,
-                issues=[error(Reason.UNREADABLE, "etl.unreadable", file=file_name, detail=_detail(exc))],
-            )
-    return Gate(data=data, container=container)
+            with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+                by_part = sheet_parts(archive)
+        except (KeyError, ElementTree.ParseError):
+            by_part = {}  # calamine will say what is missing
+        scans = {}
+        for sheet, part in by_part.items():
+            if part in trees:
+                scan = scan_sheet(trees[part])
+                if scan.duplicate:
+                    issue = error(
+                        Reason.UNREADABLE,
+                        "etl.duplicate_cell",
+                        file=file_name,
+                        sheet=sheet,
+                        cell=scan.duplicate,
+                    )
+                    return Gate(data=data, issues=[issue])
+                scans[sheet] = scan
+    return Gate(data=data, container=container, workbook=workbook, scans=scans)
+
+
+class _DtdFound(Exception):
+    pass
+
+
+class _NoDtdBuilder(ElementTree.TreeBuilder):
+    """Refuses a document type declaration (entity expansion, external entities) on sight."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise _DtdFound(name)
+
+
+def _expanded_error(file_name: str, expanded: int, limit: int, key: str = "etl.too_expanded") -> Issue:
+    return error(
+        Reason.TOO_EXPANDED,
+        key,
+        file=file_name,
+        value=str(expanded),
+        size=size_text(expanded),
+        limit=size_text(limit),
+    )
 
 
 def sheet_extent(xml: bytes) -> tuple[int, int]:
@@ -229,7 +329,7 @@ def _check_ole(data: bytes, file_name: str) -> Gate:
         )
     if _xls_encrypted(data):
         return Gate(data=data, issues=[error(Reason.ENCRYPTED, "etl.encrypted", file=file_name)])
-    return Gate(data=data, container="xls")
+    return Gate(data=data, container="xls", workbook=data)
 
 
 def _xls_encrypted(data: bytes) -> bool:
