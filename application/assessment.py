@@ -265,6 +265,7 @@ class ExportSummary:
     scheme_name: str
     as_of: datetime
     as_of_text: str
+    n_values: int = 0  # raw values in the window's months (and its year): 0 means an empty scope
 
 
 def export_assessment(
@@ -295,11 +296,13 @@ def export_assessment(
         settings=settings,
     )
     write_assessment(target, data)
+    in_scope = data.values["period"].isin([*data.months, data.period[:4]]) if len(data.values) else []
     return ExportSummary(
         n_units=len(data.units),
         scheme_name=data.scheme.name,
         as_of=data.as_of,
         as_of_text=format_as_of(data.as_of, tz=data.tz),
+        n_values=int(sum(in_scope)),
     )
 
 

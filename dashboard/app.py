@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dash
 import flask
+from dash.exceptions import DependencyException
 
 from dashboard import auth, shell
 from dashboard.data import CONFIG_KEY, SETTINGS_KEY
@@ -76,6 +77,12 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         app.config.routes_pathname_prefix + VENDOR_CSS, endpoint="vendor_bootstrap_css", view_func=vendor_css
     )
     app.config.external_stylesheets = [app.get_relative_path("/" + VENDOR_CSS)]
+
+    @server.errorhandler(DependencyException)
+    def _no_such_component_file(_exc: DependencyException) -> tuple[str, int]:
+        # Dash refuses any path it did not register (so ..%2f leaks nothing) by raising, which
+        # Flask would answer with 500: a file that is not there is a 404.
+        return t("dash.not_found"), 404
 
     for name in PAGE_MODULES:
         importlib.import_module(name).register(app)

@@ -400,6 +400,10 @@ def _export(args: argparse.Namespace) -> int:
                 return 1
     finally:
         engine.dispose()
+    if summary.n_values == 0:
+        # Written all the same (it shows the scope was empty), but never silently: exit 1.
+        _error(t("export.no_data", path=out, period=args.period, as_of=summary.as_of_text))
+        return 1
     if args.unit:
         print(
             t(

@@ -68,6 +68,7 @@ MESSAGES: dict[str, str] = {
     "export.bad_as_of": "--as-of 时间格式应为 ISO 8601，如 2024-01-15T18:00:00+08:00（不带时区按北京时间）：{value}",
     "export.future_as_of": "--as-of {value} 晚于当前时间，不能按未来的时间导出",
     "export.written": "已导出考核工作簿：{path}（{units} 个单位，方案 {scheme}，数据截至 {as_of}）",
+    "export.no_data": "考核工作簿 {path} 已生成，但所选范围（{period}，数据截至 {as_of}）内没有任何报送数据，各项均为“—”；请检查 --period / --as-of 是否正确（退出码 1）",
     "export.written_unit": "已导出 {unit} 考核得分卡：{path}（方案 {scheme}，数据截至 {as_of}）",
     "export.cannot_write": "无法写入文件 {path}：{reason}",
     "export.not_in_region": "单位 {unit} 不属于地区 {region}",
