@@ -172,9 +172,11 @@ def _inflate_and_check(
     """Inflate every part under a running limit, check the XML parts, re-pack them stored."""
     parts: dict[str, bytes] = {}
     total = 0
+    # Sheet parts first: a sheet spanning too many cells is refused before anything else inflates.
+    ordered = sorted(infos, key=lambda info: not _is_sheet_part(info.filename))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in infos:
+            for info in ordered:
                 if info.is_dir():
                     continue
                 if info.filename in parts:
@@ -187,17 +189,17 @@ def _inflate_and_check(
                             issue = _expanded_error(file_name, total, limit, key="etl.too_expanded_running")
                             return Gate(data=data, issues=[issue])
                         chunks.append(chunk)
-                parts[info.filename] = b"".join(chunks)
+                parts[info.filename] = body = b"".join(chunks)
+                if _is_sheet_part(info.filename):
+                    rows, cols = sheet_extent(body)
+                    if rows * cols > MAX_SHEET_CELLS:
+                        return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
     except _INFLATE_ERRORS as exc:
         return Gate(data=data, issues=[_damaged(file_name, _detail(exc))])
     trees: dict[str, ElementTree.Element] = {}
     for name, body in parts.items():
         if not name.lower().endswith(_XML_SUFFIXES):
             continue
-        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            rows, cols = sheet_extent(body)
-            if rows * cols > MAX_SHEET_CELLS:
-                return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
         parser = ElementTree.XMLParser(target=_NoDtdBuilder())
         try:
             parser.feed(body)
@@ -235,6 +237,10 @@ def _inflate_and_check(
                     return Gate(data=data, issues=[issue])
                 scans[sheet] = scan
     return Gate(data=data, container=container, workbook=workbook, scans=scans)
+
+
+def _is_sheet_part(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.endswith(".xml")
 
 
 class _DtdFound(Exception):
