@@ -98,9 +98,10 @@ class StoreCache:
     and month, fetched once per unit and year and kept up to date as files are committed.
 
     ``ipdash load`` of a folder asks the database once per unit-year instead of several times per
-    file (see bench/bench_load.py). It assumes no one else writes the same unit-months during the
-    batch; if someone does, the unique revision number makes that file fail cleanly (reported,
-    nothing written) and the cache is dropped.
+    file (see bench/bench_load.py). Its values only feed the cross-period warnings: revision
+    numbers and the `unchanged` test are always read under the store's per unit-month lock
+    (``repo.lock_unit_periods``), so another process writing the same months meanwhile is
+    serialised, never a collision.
     """
 
     def __init__(self) -> None:
@@ -125,13 +126,6 @@ class StoreCache:
         units = set(parsed.units)
         self.ensure(units, years, session=session)
         return {k: v for k, v in self.values.items() if k[0] in units and k[1][:4] in years}
-
-    def current_for(
-        self, parsed: ParsedFile, *, session: Session
-    ) -> dict[tuple[str, str], tuple[int, int, str]]:
-        self.ensure(parsed.units, {p[:4] for p in parsed.periods}, session=session)
-        keys = {(r.unit, r.period) for r in parsed.records}
-        return {k: self.revisions[k] for k in keys if k in self.revisions}
 
     def committed(self, parsed: ParsedFile, outcome: repo.SaveOutcome) -> None:
         by_key = {(r.unit, r.period): r for r in parsed.records}
@@ -233,7 +227,6 @@ def load_file(
         as_unit=as_unit,
         warnings=[w.to_dict() for w in parsed.warnings],
         content=content,
-        current=cache.current_for(parsed, session=session) if cache is not None else None,
     )
     result.status = outcome.status
     result.submission_id = outcome.submission_id

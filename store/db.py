@@ -15,12 +15,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 _HERE = Path(__file__).parent
+SQLITE_BUSY_SECONDS = 60.0
+_MIGRATION_LOCK_KEY = 0x1D_DA54_0001  # pg_advisory_lock key of schema upgrades
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (the edge that calls this read it from its settings)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Writers queue on SQLite's single write lock (see repo.lock_unit_periods): wait up to
+        # SQLITE_BUSY_SECONDS for it rather than pysqlite's 5 s default.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API objects
@@ -52,14 +56,47 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration, then sync the catalogue (units, measures)."""
-    if current_revision(engine) != head_revision(engine):
-        command.upgrade(alembic_config(engine), "head")
+    """Apply every pending migration, then sync the catalogue (units, measures).
+
+    Many processes may start on a brand-new database at once (17 uploads, several gunicorn
+    workers): one of them migrates while the others wait on a lock, then find the schema at
+    head. PostgreSQL: a session advisory lock; SQLite: an exclusive file lock beside the file.
+    """
     from store.catalogue_sync import sync_catalogue
 
-    with Session(engine) as session:
-        sync_catalogue(session=session)
-        session.commit()
+    with _migration_lock(engine):
+        if current_revision(engine) != head_revision(engine):
+            command.upgrade(alembic_config(engine), "head")
+        with Session(engine) as session:
+            sync_catalogue(session=session)
+            session.commit()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK_KEY})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_KEY})")
+                conn.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    with open(lock_path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def open_engine(url: str) -> Engine:

@@ -60,6 +60,28 @@ class SaveOutcome:
     content_shas: list[str] = field(default_factory=list)  # parallel to new_revisions
 
 
+def _advisory_key(unit: str, period: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks (collisions only serialise more)."""
+    digest = hashlib.blake2b(f"ipdash:{unit}:{period}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_unit_periods(session: Session, pairs: Iterable[tuple[str, str]]) -> None:
+    """Hold, until the transaction ends, the right to write these unit-months.
+
+    PostgreSQL: one transaction-level advisory lock per unit-month, taken in sorted order (no
+    deadlock between two files sharing months). SQLite: a no-op write takes the database's
+    single write lock now (pysqlite opens the transaction just before it), so the state read
+    next is the latest committed one; other writers wait on the busy timeout (``store.db``).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        for key in sorted({_advisory_key(u, p) for u, p in pairs}):
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": key})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE revision SET id = id WHERE 0")
+
+
 def _current_by_pair(
     session: Session, pairs: set[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, int, str]]:
@@ -106,17 +128,16 @@ def save_submission(
     warnings: list[dict[str, Any]] | None = None,
     content: bytes | None = None,
     restored_from: int | None = None,
-    current: Mapping[tuple[str, str], tuple[int, int, str]] | None = None,
 ) -> SaveOutcome:
-    """Store an accepted file's records under the revision rules. Does not commit.
-
-    ``current`` — (unit, period) → (current revision id, highest revision_no, content sha) —
-    lets a batch loader that already knows the stored state skip the look-up; pairs missing
-    from it are taken as never stored.
-    """
-    at = submitted_at or utcnow()
+    """Store an accepted file's records under the revision rules. Does not commit."""
     pairs = {(r.unit, r.period) for r in records}
-    stored = dict(current) if current is not None else _current_by_pair(session, pairs)
+    # Serialise writers of the same unit-months, then read their state under the lock: two
+    # uploads of one month at once become revisions n and n+1 in arrival order (or `unchanged`),
+    # never a collision on the revision number. A batch's cached state could be stale by then,
+    # so the state is always read here (one indexed query per file).
+    lock_unit_periods(session, pairs)
+    stored = _current_by_pair(session, pairs)
+    at = submitted_at or utcnow()
     changed: list[tuple[RecordToSave, str, int]] = []
     outcome = SaveOutcome(status="unchanged")
     superseded: list[int] = []
