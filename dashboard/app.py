@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 import dash
 import flask
 from dash.exceptions import DependencyException
+from werkzeug.exceptions import HTTPException
 
 from dashboard import auth, shell
 from dashboard.data import CONFIG_KEY, SETTINGS_KEY
@@ -83,6 +85,15 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         # Dash refuses any path it did not register (so ..%2f leaks nothing) by raising, which
         # Flask would answer with 500: a file that is not there is a 404.
         return t("dash.not_found"), 404
+
+    @server.errorhandler(Exception)
+    def _internal_error(exc: Exception) -> Any:
+        # A bug outside the guarded callbacks: logged with its traceback under an id the page shows.
+        if isinstance(exc, HTTPException):
+            return exc
+        from dashboard.safe import internal_error
+
+        return internal_error(f"{flask.request.method} {flask.request.path}", exc), 500
 
     for name in PAGE_MODULES:
         importlib.import_module(name).register(app)

@@ -19,7 +19,7 @@ from application.access import Role
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.identity import signed_in
-from dashboard.safe import alert, log, run_guarded
+from dashboard.safe import alert, internal_error, run_guarded
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
 
@@ -239,9 +239,8 @@ def register_queue(app: dash.Dash) -> None:
                 session.commit()
         except review.ReviewError as exc:
             return alert(str(exc), color="warning"), no_update, no_update
-        except Exception:
-            log.exception("review failed")
-            return alert(t("dash.error.internal")), no_update, no_update
+        except Exception as exc:
+            return alert(internal_error("review failed", exc)), no_update, no_update
         message = t("review.done", unit=_unit_name(unit), period=period, state=t(f"review.state.{state}"))
         return alert(message, color="success"), picked, None
 
@@ -353,7 +352,6 @@ def register_own(app: dash.Dash) -> None:
                 session.commit()
         except review.ReviewError as exc:
             return alert(str(exc), color="warning"), no_update
-        except Exception:
-            log.exception("explanation failed")
-            return alert(t("dash.error.internal")), no_update
+        except Exception as exc:
+            return alert(internal_error("explanation failed", exc)), no_update
         return alert(t("review.explain_saved"), color="success"), clicks

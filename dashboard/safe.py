@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash.exceptions import PreventUpdate
 
 from foundation.i18n import t
+from foundation.incidents import record_incident
 
 log = logging.getLogger("dashboard")
 T = TypeVar("T")
@@ -21,15 +22,19 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
     return dbc.Alert(message, color=color, className="my-2")
 
 
+def internal_error(what: str, exc: BaseException) -> str:
+    """Log a bug with its traceback under a new id; the Chinese message that repeats the id."""
+    return t("dash.error.internal", incident=record_incident(what, exc))
+
+
 def run_guarded(compute: Callable[[], T], on_error: Callable[[str], T]) -> T:
     """``compute()``, or ``on_error(message)`` when it fails (PreventUpdate passes through)."""
     try:
         return compute()
     except PreventUpdate:
         raise
-    except Exception:
-        log.exception("dashboard callback failed")
-        return on_error(t("dash.error.internal"))
+    except Exception as exc:
+        return on_error(internal_error("dashboard callback", exc))
 
 
 def safe_layout(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,8 +44,7 @@ def safe_layout(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except Exception:
-            log.exception("dashboard layout failed")
-            return alert(t("dash.error.internal"))
+        except Exception as exc:
+            return alert(internal_error(f"layout {func.__module__}", exc))
 
     return wrapper

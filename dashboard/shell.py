@@ -190,16 +190,15 @@ def register_callbacks(app: dash.Dash) -> None:
                 _period_options(wanted.region, new_period),
                 alert,
             )
-        except Exception:
-            from dashboard.safe import log
+        except Exception as exc:
+            from dashboard.safe import internal_error
 
-            log.exception("filter sync failed")
             return (
                 no_update,
                 no_update,
                 no_update,
                 no_update,
-                dbc.Alert(t("dash.error.internal"), color="danger"),
+                dbc.Alert(internal_error("filter sync", exc), color="danger"),
             )
 
     app.clientside_callback(

@@ -25,6 +25,7 @@ from etl.readers import read_file
 from etl.records import Issue, ParsedFile, Reason
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
+from foundation.incidents import record_incident
 from foundation.settings import BUILT_IN, Settings
 from store import queries, repo
 
@@ -300,10 +301,11 @@ def load_paths(
             except Exception as exc:  # a fault of ours or the database's: report, keep going, write nothing
                 session.rollback()
                 cache.clear()
-                log.exception("loading %s failed", path)
-                yield _rejected(
-                    path.name, t("load.internal_error", file=path.name, error=exc.__class__.__name__)
+                incident = record_incident(f"loading {path}", exc)
+                message = t(
+                    "load.internal_error", file=path.name, incident=incident, error=exc.__class__.__name__
                 )
+                yield _rejected(path.name, message)
                 continue
             yield result
 

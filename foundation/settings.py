@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # A stock moving by more than this fraction month on month is a warning.
     stock_jump_ratio: float = 0.5
     language: str = "zh_CN"
+    # Where the command line logs internal errors (with traceback and id; foundation/incidents.py).
+    error_log: Path = Path("ipdash-errors.log")
 
     # --- sign-in and web hygiene (issue 9) ---
     # The key that signs session cookies. Empty: generated once and kept in the database, so

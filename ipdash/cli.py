@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 
 from foundation.i18n import t
+from foundation.incidents import log_incidents_to, record_incident
+from foundation.settings import get_settings
 from ipdash.commands import COMMAND_MODULES
 
 
@@ -22,11 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from foundation.i18n import set_language
-    from foundation.settings import get_settings
 
     set_language(get_settings().language)  # the edge: settings read here, passed down
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage: argparse prints and exits 2
+    log_path = log_incidents_to(get_settings().error_log)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -34,11 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # never a traceback to a user; IPDASH_DEBUG=1 shows it
         if os.environ.get("IPDASH_DEBUG"):
             raise
-        logging.getLogger("ipdash").debug("command failed", exc_info=True)
-        print(
-            t("cli.error", message=t("cli.unexpected", error=f"{exc.__class__.__name__}: {exc}")),
-            file=sys.stderr,
-        )
+        incident = record_incident(f"ipdash {' '.join(argv if argv is not None else sys.argv[1:])}", exc)
+        detail = f"{exc.__class__.__name__}: {exc}"[:200]
+        message = t("cli.unexpected", incident=incident, error=detail, log=log_path)
+        print(t("cli.error", message=message), file=sys.stderr)
         return 1
 
 

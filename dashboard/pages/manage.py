@@ -24,7 +24,7 @@ from application import targets as targets_app
 from dashboard import components as cp
 from dashboard import data, guard
 from dashboard.identity import signed_in
-from dashboard.safe import alert, log, run_guarded, safe_layout
+from dashboard.safe import alert, internal_error, run_guarded, safe_layout
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
 
@@ -288,9 +288,8 @@ def register_schemes(app: dash.Dash) -> None:
             return _scheme_action(str(trigger), contents, name, picked)
         except PreventUpdate:
             raise
-        except Exception:
-            log.exception("scheme change failed")
-            return alert(t("dash.error.internal")), no_update
+        except Exception as exc:
+            return alert(internal_error("scheme change failed", exc)), no_update
 
 
 # --- locks ---------------------------------------------------------------------------------------
@@ -478,9 +477,8 @@ def register(app: dash.Dash) -> None:
             raise PreventUpdate
         try:
             return _lock_action(str(trigger), period, reason, region or data.settings().region)
-        except Exception:
-            log.exception("lock failed")
-            return alert(t("dash.error.internal")), no_update
+        except Exception as exc:
+            return alert(internal_error("lock failed", exc)), no_update
 
     @guard.callback(
         app,
@@ -520,6 +518,5 @@ def register(app: dash.Dash) -> None:
             )
         except PreventUpdate:
             raise
-        except Exception:
-            log.exception("targets failed")
-            return alert(t("dash.error.internal")), no_update
+        except Exception as exc:
+            return alert(internal_error("targets failed", exc)), no_update

@@ -27,7 +27,7 @@ from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard import review as review_ui
 from dashboard.identity import current_user, signed_in
-from dashboard.safe import alert, log, run_guarded, safe_layout
+from dashboard.safe import alert, internal_error, run_guarded, safe_layout
 from foundation.calendar import due_text, local_minutes, window_months
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
@@ -324,9 +324,8 @@ def register(app: dash.Dash) -> None:
                     "unit": unit or None,
                 },
             )
-        except Exception:
-            log.exception("assessment export failed")
-            return no_update, alert(t("dash.error.internal"))
+        except Exception as exc:
+            return no_update, alert(internal_error("assessment export failed", exc))
         return dcc.send_bytes(content, name), None
 
 

@@ -28,7 +28,7 @@ from application.access import upload_unit
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.identity import signed_in
-from dashboard.safe import alert, log, safe_layout
+from dashboard.safe import alert, internal_error, safe_layout
 from etl.records import Issue
 from foundation.calendar import shift_month
 from foundation.catalogue import default_catalogue
@@ -307,9 +307,8 @@ def register(app: dash.Dash) -> None:
         try:
             buffer = io.BytesIO()
             write_return(buffer, unit=unit, period=month, catalogue=cat, due_day=data.settings().due_day)
-        except Exception:
-            log.exception("template failed")
-            return no_update, alert(t("dash.error.internal"))
+        except Exception as exc:
+            return no_update, alert(internal_error("template failed", exc))
         name = t("dash.up.template_name", unit=unit.name_zh, period=month)
         return dcc.send_bytes(buffer.getvalue(), name), None
 
@@ -352,9 +351,8 @@ def register(app: dash.Dash) -> None:
                 return preview(list(contents), list(names or []), as_unit=as_unit, region=region)
         except PreventUpdate:
             raise
-        except Exception:
-            log.exception("upload failed")
-            return None, alert(t("dash.error.internal")), True, [], no_update
+        except Exception as exc:
+            return None, alert(internal_error("upload failed", exc)), True, [], no_update
         raise PreventUpdate
 
     @guard.callback(
@@ -386,9 +384,8 @@ def register(app: dash.Dash) -> None:
             except AnnotateError as exc:
                 return no_update, alert(str(exc), color="warning")
             return dcc.send_bytes(annotated, name), no_update
-        except Exception:
-            log.exception("annotation failed")
-            return no_update, alert(t("dash.error.internal"))
+        except Exception as exc:
+            return no_update, alert(internal_error("annotation failed", exc))
 
 
 def preview(contents: list[str], names: list[str], *, as_unit: str | None, region: str) -> tuple:

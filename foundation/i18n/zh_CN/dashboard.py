@@ -32,7 +32,7 @@ MESSAGES: dict[str, str] = {
     "dash.filter.period": "截止月份",
     # messages
     "dash.not_found": "404 未找到该文件",
-    "dash.error.internal": "抱歉，页面数据加载失败（系统内部错误，已记录日志）。请稍后刷新重试，或联系管理员。",
+    "dash.error.internal": "抱歉，操作未能完成（系统内部错误，编号 {incident}，已记录日志）。请稍后刷新重试，或联系管理员并提供此编号。",
     "dash.empty.no_data_region": "该地区尚无任何已报送的数据。",
     "dash.empty.no_data_period": "{period} 所在统计窗口内尚无数据。",
     "dash.empty.no_values": "暂无数据",
