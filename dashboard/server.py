@@ -1,19 +1,32 @@
 """Serving the dashboard from the command line (``ipdash serve`` / ``ipdash demo``).
 
-Brings the schema to head first, then runs the app on Flask's threaded server, without Dash's
+Brings the schema to head once, in the master process, then runs the app on gunicorn (a
+production WSGI server: pre-forked worker processes, each with a few threads), without Dash's
 debug mode (which would ask an outside host for the latest Dash version: no internet here).
-Several users or workers: ``gunicorn -w 4 'dashboard.app:server'`` with ``IPDASH_DATABASE_URL``.
+Every worker warms its own caches in the background after it starts. Uploads from several
+workers at once are serialised per unit-month by the store (``store.repo.lock_unit_periods``).
+``gunicorn 'dashboard.app:server'`` with ``IPDASH_DATABASE_URL`` remains possible for a custom setup.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from foundation.i18n import t
 
 
-def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> int:
+def serve(
+    *,
+    engine_url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    workers: int = 2,
+    threads: int = 4,
+) -> int:
+    from gunicorn.app.base import BaseApplication
+
     from application.submissions import open_database
     from dashboard.app import create_app
     from foundation.settings import get_settings
@@ -22,12 +35,36 @@ def serve(*, engine_url: str | None = None, host: str = "127.0.0.1", port: int =
     engine = open_database(engine_url or settings.database_url)
     url = engine.url.render_as_string(hide_password=False)
     _say_how_to_add_an_admin(engine, engine_url)
-    engine.dispose()
+    engine.dispose()  # no connection crosses the fork into the workers
     app = create_app(url, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _warm_up_in_background(app)
-    print(t("dash.serve.listening", url=f"http://{host}:{port}/"), flush=True)
-    app.run(host=host, port=port, debug=False, threaded=True)
+
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,  # the very first national read takes ~9 s; a large upload a few
+        "graceful_timeout": 10,
+        "control_socket_disable": True,  # gunicorn 27 would put a socket in $HOME; nothing uses it
+        "loglevel": "info",
+        "errorlog": "-",
+        "post_worker_init": lambda _worker: _warm_up_in_background(app),
+        "when_ready": lambda _arbiter: print(
+            t("dash.serve.listening", url=f"http://{host}:{port}/", workers=workers, threads=threads),
+            flush=True,
+        ),
+    }
+
+    class _Server(BaseApplication):  # gunicorn ships no type hints: BaseApplication is Any
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app.server
+
+    _Server().run()  # returns when gunicorn is stopped (SIGINT/SIGTERM)
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from foundation.i18n import t
 from ipdash.commands.common import add_db_option, open_engine_for
+from ipdash.commands.serve import add_server_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--no-serve", action="store_true", help="只建库并打印摘要，不启动看板")
+    add_server_options(p)
     p.set_defaults(handler=_demo)
 
 
@@ -58,7 +60,9 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     from dashboard.server import serve
 
-    return serve(engine_url=engine.url.render_as_string(hide_password=False), host=args.host, port=args.port)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # no pooled connection may be inherited by gunicorn's forked workers
+    return serve(engine_url=url, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
 
 
 def _print_demo_accounts(engine) -> None:  # noqa: ANN001

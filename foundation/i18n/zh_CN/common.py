@@ -20,6 +20,7 @@ MESSAGES: dict[str, str] = {
     "cli.db_upgraded": "数据库已升级至最新版本：{url}",
     "cli.bad_period": "报告期格式应为 YYYY-MM：{value}",
     "cli.unknown_unit": "未知单位：{value}",
+    "cli.not_positive": "“{value}”不是正整数",
     "cli.unexpected": "命令未能完成（系统内部错误，编号 {incident}：{error}）。详细信息已记入 {log}；报告问题时请附上此编号",
     "cli.unknown_region": "未知地区：{value}",
     "load.period_locked": "文件 {file}：报告期 {period} 已由 {by} 锁定用于考核，暂不接收报送；如需更正请联系市局解锁",

@@ -16,7 +16,7 @@ MESSAGES: dict[str, str] = {
     "dash.title.upload": "上传 · 知识产权行政保护绩效监测",
     "dash.footer": "数据口径见《指标说明》；比率以百分比显示，“—”表示不适用（分母为0）或无数据。",
     "dash.loading": "加载中…",
-    "dash.serve.listening": "看板已启动：{url}（按 Ctrl+C 停止）",
+    "dash.serve.listening": "看板已启动：{url}（gunicorn，{workers} 个工作进程 × {threads} 个线程；按 Ctrl+C 停止）",
     # dcc.Dropdown's own words
     "dash.dropdown.placeholder": "请选择",
     "dash.dropdown.select_all": "全选",
