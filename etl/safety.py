@@ -92,8 +92,12 @@ def load_source(source: str | Path | bytes, *, file_name: str, settings: Setting
             if size > limit:
                 return Gate(stat_size=size, issues=[_too_large(file_name, size, limit)])
             with path.open("rb") as fh:
-                # Read one byte past the limit: a file growing after stat() is still caught.
-                data = fh.read(limit + 1)
+                # Read one byte past the size found: a file growing after stat() is still caught
+                # (read on up to one byte past the limit). Asking for limit + 1 bytes at once
+                # would allocate the whole limit (10 MB) for every small file.
+                data = fh.read(size + 1)
+                if len(data) > size:
+                    data += fh.read(limit + 1 - len(data))
         except OSError as exc:
             return Gate(
                 issues=[
