@@ -13,4 +13,5 @@ COMMAND_MODULES = [
     "ipdash.commands.serve",
     "ipdash.commands.reports",
     "ipdash.commands.users",
+    "ipdash.commands.backup",
 ]
