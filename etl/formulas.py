@@ -11,6 +11,7 @@ records); their empty and error cells read as blanks.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
@@ -84,6 +85,26 @@ def scan_sheet(root: ElementTree.Element) -> SheetScan:
                 value = children.get("v")
                 errors[ref] = (value.text or "").strip() if value is not None else ""
     return SheetScan(frozenset(formulas), errors, duplicate)
+
+
+_REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]+[0-9]+)["']""")
+_MARKERS = re.compile(rb"""<(?:\w+:)?f[\s>/]|\bt=["']e["']""")
+
+
+def scan_sheet_xml(xml: bytes) -> SheetScan:
+    """``scan_sheet`` for a well-formed sheet part, cheaply: a regular expression over the cell
+    references finds a duplicate, and the tree is built only when the part holds a formula or an
+    error value at all (most returns hold neither)."""
+    if _MARKERS.search(xml):
+        return scan_sheet(ElementTree.fromstring(xml))
+    refs = _REF.findall(xml)
+    if len(refs) != len(set(refs)):
+        seen: set[bytes] = set()
+        for ref in refs:
+            if ref in seen:
+                return SheetScan(duplicate=ref.decode("ascii"))
+            seen.add(ref)
+    return SheetScan()
 
 
 class FormulaIndex:

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from xml.etree import ElementTree
+from xml.parsers import expat
 
-from etl.formulas import SheetScan, scan_sheet, sheet_parts
+from etl.formulas import SheetScan, scan_sheet_xml, sheet_parts
 from etl.issues import error, size_text
 from etl.records import Issue, Reason
 from foundation.i18n import t
@@ -200,20 +201,18 @@ def _inflate_and_check(
                         return Gate(data=data, issues=[_sheet_too_big(file_name, rows, cols)])
     except _INFLATE_ERRORS as exc:
         return Gate(data=data, issues=[_damaged(file_name, _detail(exc))])
-    trees: dict[str, ElementTree.Element] = {}
     for name, body in parts.items():
         if not name.lower().endswith(_XML_SUFFIXES):
             continue
-        parser = ElementTree.XMLParser(target=_NoDtdBuilder())
+        # expat in C, no tree and no Python callback but the DTD refusal: well formed or not.
+        parser = expat.ParserCreate()
+        parser.StartDoctypeDeclHandler = _refuse_doctype
         try:
-            parser.feed(body)
-            root = parser.close()
+            parser.Parse(body, True)
         except _DtdFound:
             return Gate(data=data, issues=[error(Reason.UNREADABLE, "etl.dtd", file=file_name, part=name)])
-        except ElementTree.ParseError as exc:
+        except expat.ExpatError as exc:
             return Gate(data=data, issues=[_damaged(file_name, f"{name}: {exc}")])
-        if name.startswith("xl/worksheets/"):
-            trees[name] = root
     scans: dict[str, SheetScan] | None = None
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as packed:
@@ -228,8 +227,8 @@ def _inflate_and_check(
             by_part = {}  # calamine will say what is missing
         scans = {}
         for sheet, part in by_part.items():
-            if part in trees:
-                scan = scan_sheet(trees[part])
+            if part in parts:
+                scan = scan_sheet_xml(parts[part])
                 if scan.duplicate:
                     issue = error(
                         Reason.UNREADABLE,
@@ -251,11 +250,9 @@ class _DtdFound(Exception):
     pass
 
 
-class _NoDtdBuilder(ElementTree.TreeBuilder):
-    """Refuses a document type declaration (entity expansion, external entities) on sight."""
-
-    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
-        raise _DtdFound(name)
+def _refuse_doctype(name: str, *_args: object) -> None:
+    """A document type declaration (entity expansion, external entities) is refused on sight."""
+    raise _DtdFound(name)
 
 
 def _expanded_error(file_name: str, expanded: int, limit: int, key: str = "etl.too_expanded") -> Issue:
