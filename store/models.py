@@ -57,7 +57,7 @@ class Measure(MeasureBase, table=True):
 
 
 class SubmissionBase(SQLModel):
-    file_name: str = Field(sa_type=Text)  # shown to people whole, however long (migration 0002)
+    file_name: str = Field(sa_type=Text)  # shown to people whole, however long (migration 0003)
     sha256: str = Field(index=True, max_length=64)
     submitted_by: str = Field(max_length=80)
     submitted_at: datetime = Field(default_factory=utcnow, index=True)

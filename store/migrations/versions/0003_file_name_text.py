@@ -4,8 +4,8 @@ A file name of 305 characters (a browser upload keeps any name) failed on Postgr
 "value too long"; the name is shown to people, so it is kept whole. SQLite does not enforce
 VARCHAR lengths, so only PostgreSQL (and other servers) change.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
