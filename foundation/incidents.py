@@ -29,14 +29,17 @@ def record_incident(what: str, exc: BaseException) -> str:
     return incident
 
 
-def log_incidents_to(path: str | Path) -> Path:
-    """Send incidents to ``path`` (appending) and nowhere else; idempotent per path."""
-    target = Path(path).resolve()
-    for handler in log.handlers:
-        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == target:
-            return target
-    handler = logging.FileHandler(target, encoding="utf-8", delay=True)
+def log_incidents_to(path: str | Path) -> logging.Handler:
+    """Send incidents to ``path`` (appending) and nowhere else, until ``stop_logging(handler)``."""
+    handler = logging.FileHandler(Path(path).resolve(), encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.propagate = False
-    return target
+    return handler
+
+
+def stop_logging(handler: logging.Handler) -> None:
+    """Undo ``log_incidents_to`` (a command run in-process leaves no handler behind)."""
+    log.removeHandler(handler)
+    handler.close()
+    log.propagate = not log.handlers

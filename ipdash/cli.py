@@ -6,9 +6,10 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from foundation.i18n import t
-from foundation.incidents import log_incidents_to, record_incident
+from foundation.incidents import log_incidents_to, record_incident, stop_logging
 from foundation.settings import get_settings
 from ipdash.commands import COMMAND_MODULES
 
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     set_language(get_settings().language)  # the edge: settings read here, passed down
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage: argparse prints and exits 2
-    log_path = log_incidents_to(get_settings().error_log)
+    log_path = Path(get_settings().error_log).resolve()
+    handler = log_incidents_to(log_path)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         message = t("cli.unexpected", incident=incident, error=detail, log=log_path)
         print(t("cli.error", message=message), file=sys.stderr)
         return 1
+    finally:
+        stop_logging(handler)
 
 
 if __name__ == "__main__":

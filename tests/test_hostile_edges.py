@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from auth_support import make_accounts, sign_in
 from factories import make_return
 from sqlmodel import Session, select
 from test_export_data import seed_scenario
@@ -39,8 +40,13 @@ def test_a_305_character_file_name_is_stored_whole(engine, tmp_path: Path) -> No
 )
 def test_unknown_component_paths_are_404_and_leak_nothing(path: str, sqlite_url: str) -> None:
     from dashboard.app import create_app
+    from store.db import open_engine
 
+    open_engine(sqlite_url).dispose()  # the sign-in gate reads its session key from the database
+    make_accounts(sqlite_url)
     client = create_app(sqlite_url).server.test_client()
+    assert client.get(path).status_code == 401  # anonymous: refused before anything is looked up
+    sign_in(client, "analyst1")
     response = client.get(path)
     assert response.status_code == 404
     body = response.get_data(as_text=True)

@@ -63,9 +63,12 @@ def test_a_bug_during_a_batch_load_is_reported_with_its_id(
 def test_dashboard_bug_shows_an_id_that_the_log_repeats(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from auth_support import make_accounts, sign_in
+
     from dashboard.app import create_app
     from dashboard.safe import run_guarded
 
+    make_accounts(sqlite_url)  # migrates; the sign-in gate runs before any route
     app = create_app(sqlite_url)
     server = app.server
 
@@ -73,8 +76,10 @@ def test_dashboard_bug_shows_an_id_that_the_log_repeats(
     def bug() -> str:
         return str(1 / 0)
 
+    client = server.test_client()
+    sign_in(client, "analyst1")
     with caplog.at_level(logging.ERROR, logger="ipdash.incident"):
-        response = server.test_client().get("/_test_bug")
+        response = client.get("/_test_bug")
         shown = run_guarded(lambda: [][1], lambda message: message)
     assert response.status_code == 500
     body = response.get_data(as_text=True)

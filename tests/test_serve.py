@@ -3,6 +3,7 @@ answers real HTTP requests."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,9 +29,27 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
-def get(url: str) -> tuple[int, str]:
+def signed_in(base: str, username: str) -> tuple[urllib.request.OpenerDirector, dict[str, str]]:
+    """A browser-like HTTP session signed in through the real form; the headers Dash's renderer
+    sends with a callback (the CSRF cookie as X-CSRFToken, same origin)."""
+    from auth_support import PASSWORD, form_token
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login?next=/", timeout=60).read().decode("utf-8")
+    form = {"username": username, "password": PASSWORD, "csrf_token": form_token(page), "next": "/"}
+    request = urllib.request.Request(
+        base + "/login", data=urllib.parse.urlencode(form).encode(), headers={"Origin": base}, method="POST"
+    )
+    opener.open(request, timeout=60).read()
+    opener.open(base + "/", timeout=60).read()  # a page sets the CSRF cookie, as in the browser
+    token = next((c.value for c in jar if c.name == "_csrf_token"), "")
+    return opener, {"X-CSRFToken": token or "", "Origin": base}
+
+
+def get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with (opener or urllib.request.build_opener()).open(url, timeout=30) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
@@ -71,12 +91,17 @@ def running_server(db_url: str, tmp_path: Path, *extra: str) -> Iterator[tuple[s
 
 
 def test_serve_runs_gunicorn_and_answers_pages(db_url: str, tmp_path: Path) -> None:
+    from auth_support import make_accounts
+
+    make_accounts(db_url)
     with running_server(db_url, tmp_path, "--workers", "3", "--threads", "2") as (base, proc):
         status, page = get(base + "/")
+        assert status == 200 and "登录" in page  # anonymous: the sign-in page
+        opener, _headers = signed_in(base, "analyst1")
+        status, page = get(base + "/", opener)
         assert status == 200 and "知识产权行政保护绩效" in page and "_dash-config" in page
-        status, _ = get(base + "/_dash-layout")
-        assert status == 200
-        assert get(base + "/_dash-component-suites/..%2f..%2fetc%2fpasswd")[0] == 404
+        assert get(base + "/_dash-layout", opener)[0] == 200
+        assert get(base + "/_dash-component-suites/..%2f..%2fetc%2fpasswd", opener)[0] == 404
         # the gunicorn master (the ipdash process itself) and its three workers, once all booted
         log_path = next(tmp_path.glob("serve-*.log"))
         deadline = time.monotonic() + 120

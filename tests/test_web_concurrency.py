@@ -14,7 +14,7 @@ from pathlib import Path
 
 from test_cli_etl import make
 from test_concurrency import stored
-from test_serve import get, running_server
+from test_serve import get, running_server, signed_in
 
 N = 17
 
@@ -52,11 +52,14 @@ def confirm_payload(callback: dict, name: str, content: bytes) -> dict:
     }
 
 
-def post(url: str, payload: dict) -> tuple[int, str]:
+def post(opener: urllib.request.OpenerDirector, headers: dict, url: str, payload: dict) -> tuple[int, str]:
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **headers},
+        method="POST",
     )
-    with urllib.request.urlopen(request, timeout=300) as response:
+    with opener.open(request, timeout=300) as response:
         # Dash escapes non-ASCII in its JSON: read it back as text a person would see
         return response.status, json.dumps(json.loads(response.read()), ensure_ascii=False)
 
@@ -64,8 +67,12 @@ def post(url: str, payload: dict) -> tuple[int, str]:
 def test_17_concurrent_web_uploads_of_one_unit_month(db_url: str, tmp_path: Path) -> None:
     files = [make(tmp_path, "jingan", "2023-06", seed=i, name=f"jingan_{i:02d}.xlsx") for i in range(1, 16)]
     files += [make(tmp_path, "jingan", "2023-06", seed=1, name=f"jingan_copy{i}.xlsx") for i in (1, 2)]
+    from auth_support import make_accounts
+
+    make_accounts(db_url)
     with running_server(db_url, tmp_path, "--workers", "4", "--threads", "2") as (base, _proc):
-        status, deps = get(base + "/_dash-dependencies")
+        opener, headers = signed_in(base, "clerk_jingan")  # 静安's clerk uploads 静安's month
+        status, deps = get(base + "/_dash-dependencies", opener)
         assert status == 200
         (callback,) = [
             c
@@ -74,7 +81,9 @@ def test_17_concurrent_web_uploads_of_one_unit_month(db_url: str, tmp_path: Path
         ]
         payloads = [confirm_payload(callback, f.name, f.read_bytes()) for f in files]
         with ThreadPoolExecutor(max_workers=N) as pool:
-            answers = list(pool.map(lambda p: post(base + "/_dash-update-component", p), payloads))
+            answers = list(
+                pool.map(lambda p: post(opener, headers, base + "/_dash-update-component", p), payloads)
+            )
 
     accepted: dict[str, int] = {}
     unchanged = []
