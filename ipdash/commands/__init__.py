@@ -14,4 +14,5 @@ COMMAND_MODULES = [
     "ipdash.commands.reports",
     "ipdash.commands.users",
     "ipdash.commands.backup",
+    "ipdash.commands.briefing",
 ]

@@ -16,6 +16,9 @@ MESSAGES: dict[str, str] = {
     "region.shanghai": "上海市",
     "region.anhui": "安徽省",
     "unit.city": "全市",
+    # the benchmark's name per region: a city's average, a province's average
+    "benchmark.shanghai": "全市平均水平",
+    "benchmark.anhui": "全省平均水平",
     "cli.error": "错误：{message}",
     "cli.db_upgraded": "数据库已升级至最新版本：{url}",
     "cli.bad_period": "报告期格式应为 YYYY-MM：{value}",
