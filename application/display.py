@@ -41,22 +41,38 @@ def flag(value: Any) -> bool:
     return not is_na(value) and bool(value)
 
 
-def format_value(value: Any, indicator: Indicator | None) -> str:
+def format_value(value: Any, indicator: Indicator | None, extra_digits: int = 0) -> str:
     """87.3% for rates, 95.5天 for days, 81.25分 for scores, 1,234件 for levels; — for NA.
-    ``indicator`` None: a composite score (two decimals)."""
+    ``indicator`` None: a composite score (two decimals). ``extra_digits``: that many more decimals
+    (see ``distinct_values``)."""
     if is_na(value):
         return t("na")
     x = float(value)
+    e = extra_digits
     if indicator is None:
-        return f"{x:.2f}"
+        return f"{x:.{2 + e}f}"
     if indicator.kind == "rate":
-        return f"{x * 100:.1f}%"
+        return f"{x * 100:.{1 + e}f}%"
     if indicator.kind == "days":
-        return f"{x:.1f}{indicator.display_unit}"
+        return f"{x:.{1 + e}f}{indicator.display_unit}"
     if indicator.kind == "score":
-        return f"{x:.2f}{indicator.display_unit}"
-    digits = 0 if float(x).is_integer() else 1
+        return f"{x:.{2 + e}f}{indicator.display_unit}"
+    digits = 0 if float(x).is_integer() and not e else 1 + e
     return f"{x:,.{digits}f}{indicator.display_unit}"
+
+
+def distinct_values(value: Any, other: Any, indicator: Indicator | None) -> tuple[str, str]:
+    """``value`` and ``other`` as ``format_value`` shows them, with as many more decimals as it
+    takes to see a difference when rounding hides one (73.1% | 73.1% → 73.14% | 73.08%); equal
+    values and NA read as usual. At most 6 more decimals."""
+    a, b = format_value(value, indicator), format_value(other, indicator)
+    if is_na(value) or is_na(other) or a != b or float(value) == float(other):
+        return a, b
+    for extra in range(1, 7):
+        a, b = format_value(value, indicator, extra), format_value(other, indicator, extra)
+        if a != b:
+            break
+    return a, b
 
 
 def format_score(value: Any) -> str:

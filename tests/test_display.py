@@ -119,3 +119,21 @@ def test_identity_is_the_signed_in_account_never_a_header(tmp_path) -> None:  # 
         assert current_user() == "张三（zhang3）"
     with flask.Flask(__name__).test_request_context():
         assert current_user() == "anonymous"  # outside the dashboard app
+
+
+def test_distinct_values_show_enough_digits() -> None:
+    from application.display import distinct_values
+
+    rate = IND["abnormal_withdrawal_rate"]
+    # 0.7314 and 0.7308 both read 73.1%: one more decimal tells them apart
+    assert distinct_values(0.7314, 0.7308, rate) == ("73.14%", "73.08%")
+    # 0.73104 vs 0.73096: 73.10% vs 73.10% still equal at two decimals → three
+    assert distinct_values(0.73104, 0.73096, rate) == ("73.104%", "73.096%")
+    # different already, equal, or NA: as format_value shows them
+    assert distinct_values(0.75, 0.70, rate) == ("75.0%", "70.0%")
+    assert distinct_values(0.731, 0.731, rate) == ("73.1%", "73.1%")
+    assert distinct_values(math.nan, 0.731, rate) == ("—", "73.1%")
+    days = IND["avg_handling_days"]
+    assert distinct_values(55.34, 55.26, days) == ("55.34天", "55.26天")
+    # a mean of a level 2.64 against 2.6: 2.6个 twice → 2.64个 | 2.60个
+    assert distinct_values(2.64, 2.6, IND["aid_workstations"]) == ("2.64个", "2.60个")

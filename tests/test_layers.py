@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
 DATABASE_MODULES = ("store", "etl.load")
 FACES = ("dashboard", "ipdash")
 # Documents built from the service's figures never query the store themselves.
-DOCUMENTS = ("application.assessment",)
+DOCUMENTS = ("application.assessment", "application.briefing", "application.explain")
 # The one place one face starts another: ``ipdash serve`` / ``ipdash demo`` run the web server. They
 # import its entry module and nothing else of the dashboard.
 ENTRY_POINTS = {("ipdash.commands.serve", "dashboard.server"), ("ipdash.commands.sample", "dashboard.server")}

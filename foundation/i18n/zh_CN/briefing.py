@@ -38,7 +38,6 @@ MESSAGES: dict[str, str] = {
     "briefing.range_months": "{year}年{first}—{last}月",
     "briefing.range_month": "{year}年{month}月",
     "briefing.docno": "〔    〕第    号",
-    "briefing.issuer": "{region}知识产权局　　　　　　{date}",
     "briefing.intro": "现将{range}全{area}知识产权行政保护主要指标监测情况通报如下。本通报按{scheme}"
     "（版本 {version}）计算，数据截至 {cutoff}。",
     "briefing.area.city": "市",
@@ -106,8 +105,6 @@ MESSAGES: dict[str, str] = {
     "briefing.notes.incomplete": "数据不完整（窗口内有月份未报送）的单位：{units}。",
     "briefing.notes.not_scored": "不计入综合得分",
     "briefing.notes.tasks": "任务督办：工作台账尚未建立，本通报暂不含“任务督办”部分。",
-    "briefing.notes.synthetic": "",
-    "briefing.footer_page": "— {page} —",
     "briefing.written": "已生成通报：{path}（{units} 个单位，方案 {scheme}，数据截至 {as_of}）",
     "briefing.cannot_write": "无法写入 {path}：{reason}",
 }
