@@ -115,3 +115,9 @@ UX_TEXT = "ux-text"  # pattern-matching: one input per warning
 UX_SAVE = "ux-save"
 UX_RESULT = "ux-result"
 UX_DONE = "ux-done"
+
+# the 通报 download (排名) and the rank explanation (区详情)
+RK_BRIEFING_BUTTON = "rk-briefing-button"
+RK_BRIEFING_DOWNLOAD = "rk-briefing-download"
+RK_BRIEFING_ALERT = "rk-briefing-alert"
+UNIT_EXPLAIN = "unit-explain"

@@ -5,23 +5,29 @@ units flagged in both."""
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, html
+from dash import Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from application.display import d3_format, is_na
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.figures import composite_rows, empty_figure, ranking_figure, ranking_rows
 from dashboard.filters import build_query
+from dashboard.identity import current_user
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.catalogue import CITY, Indicator, default_catalogue
 from foundation.i18n import t
 
 COMPOSITE = "composite"
+log = logging.getLogger(__name__)
 
 
 def indicator_options() -> list[dict[str, str]]:
@@ -38,7 +44,19 @@ def clean_indicator(value: str | None) -> str:
 def layout(indicator: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         [
-            cp.page_title(t("dash.nav.rankings")),
+            cp.page_title(
+                t("dash.nav.rankings"),
+                dbc.Button(
+                    t("dash.briefing.button"),
+                    id=ids.RK_BRIEFING_BUTTON,
+                    color="secondary",
+                    outline=True,
+                    size="sm",
+                    title=t("dash.briefing.hint"),
+                ),
+                dcc.Download(id=ids.RK_BRIEFING_DOWNLOAD),
+            ),
+            html.Div(id=ids.RK_BRIEFING_ALERT),
             html.Div(
                 [
                     html.Label(
@@ -202,6 +220,49 @@ def register(app: dash.Dash) -> None:
             lambda: rankings_view(region, window, period, clean_indicator(indicator)),
             lambda msg: (empty_figure(msg), [], [], "", alert(msg), _grid_options(0), _grid_style(0)),
         )
+
+    @app.callback(
+        Output(ids.RK_BRIEFING_DOWNLOAD, "data"),
+        Output(ids.RK_BRIEFING_ALERT, "children"),
+        Input(ids.RK_BRIEFING_BUTTON, "n_clicks"),
+        State(ids.FILTER_REGION, "value"),
+        State(ids.FILTER_WINDOW, "value"),
+        State(ids.FILTER_PERIOD, "value"),
+        prevent_initial_call=True,
+    )
+    def download_briefing(_clicks: int | None, region: str | None, window: str | None, period: str | None):  # noqa: ANN202
+        if not region or not window or not period:
+            raise PreventUpdate
+        try:
+            content, name = briefing_bytes(region=region, window=window, period=period)
+        except Exception:
+            log.exception("briefing failed")
+            return no_update, alert(t("dash.error.internal"))
+        return dcc.send_bytes(content, name), None
+
+
+def briefing_bytes(*, region: str, window: str, period: str) -> tuple[bytes, str]:
+    """The 通报 ``ipdash briefing`` writes for the filters on screen (default scheme, as of now).
+
+    Who may download: everyone who may see this page (the 通报 goes to every district). The
+    access rule and the audit entry of each download wait for the accounts of issue 9."""
+    from application.briefing import write_briefing
+
+    buffer = io.BytesIO()
+    with data.session_scope() as session:
+        write_briefing(
+            buffer,
+            session=session,
+            region=region,
+            period=period,
+            window=window,  # type: ignore[arg-type]
+            generated_by=current_user(),
+            settings=data.settings(),
+        )
+    name = t(
+        "dash.briefing.file_name", region=cp.region_name(region), window=t(f"window.{window}"), period=period
+    )
+    return buffer.getvalue(), name
 
 
 def rankings_view(region: str, window: str, period: str, indicator: str) -> tuple:

@@ -50,6 +50,7 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             html.Div(id=ids.UNIT_ALERT),
             html.H4(t("dash.unit.scorecard")),
             dcc.Loading(html.Div(id=ids.UNIT_SCORECARD), delay_show=300),
+            html.Div(id=ids.UNIT_EXPLAIN, className="mt-3"),
             html.H4(t("dash.unit.sparklines"), className="mt-3"),
             cp.graph(ids.UNIT_SPARKS, f"unit_{unit.code}"),
             review_ui.own_section(),
@@ -95,6 +96,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.UNIT_SPARKS, "figure"),
         Output(ids.UNIT_SUBMISSIONS, "children"),
         Output(ids.UNIT_ALERT, "children"),
+        Output(ids.UNIT_EXPLAIN, "children"),
         Input(ids.FILTER_REGION, "value"),
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
@@ -105,7 +107,7 @@ def register(app: dash.Dash) -> None:
         region, window, period = cp.require_filters(region, window, period)
         return run_guarded(
             lambda: unit_view(code, window, period),
-            lambda msg: ("", "", empty_figure(msg), "", alert(msg)),
+            lambda msg: ("", "", empty_figure(msg), "", alert(msg), ""),
         )
 
 
@@ -139,7 +141,45 @@ def unit_view(code: str, window: str, period: str) -> tuple:
         unit_label=unit.short_zh,
         city_label=t("unit.city"),
     )
-    return heading, scorecard, sparks, _submissions(data.unit_revisions(code)), None
+    explain = _explanation(code, region, window, period)
+    return heading, scorecard, sparks, _submissions(data.unit_revisions(code)), None, explain
+
+
+def _explanation(code: str, region: str, window: str, period: str) -> Any:
+    """Why the rank moved since the previous comparable window (the figures of ``ipdash explain``)."""
+    from application.explain import (
+        contribution_header,
+        contribution_rows,
+        overtaking_lines,
+        previous_period,
+        rank_explanation,
+        summary_line,
+    )
+
+    previous = previous_period(period, window)  # type: ignore[arg-type]
+    if previous is None:
+        return html.P(t("dash.unit.explain_none"), className="text-muted small")
+    with data.session_scope() as session:
+        e = rank_explanation(
+            session=session,
+            region=region,
+            unit=code,
+            period=period,
+            window=window,  # type: ignore[arg-type]
+            settings=data.settings(),
+        )
+    title = html.H4(t("explain.unit_page_title", previous=previous))
+    if e is None or e.composite_now is None or e.composite_before is None:
+        return html.Div([title, html.P(t("dash.unit.explain_no_score"), className="text-muted small")])
+    return html.Div(
+        [
+            title,
+            html.P(summary_line(e)),
+            cp.table(contribution_header(), contribution_rows(e), class_name="explain"),
+            html.Ul([html.Li(line) for line in overtaking_lines(e)], className="small mb-1"),
+            html.P(t("explain.note"), className="small text-muted"),
+        ]
+    )
 
 
 def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:

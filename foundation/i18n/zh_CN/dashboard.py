@@ -218,4 +218,10 @@ MESSAGES: dict[str, str] = {
     "dash.plotly_format.short_days": "周日,周一,周二,周三,周四,周五,周六",
     "dash.plotly_format.months": "一月,二月,三月,四月,五月,六月,七月,八月,九月,十月,十一月,十二月",
     "dash.plotly_format.short_months": "1月,2月,3月,4月,5月,6月,7月,8月,9月,10月,11月,12月",
+    # -- the 通报 download (排名) and the rank explanation (区详情)
+    "dash.briefing.button": "下载通报",
+    "dash.briefing.hint": "按当前地区、统计窗口和截止月份生成工作通报（Word）",
+    "dash.briefing.file_name": "{region}知识产权行政保护工作通报_{window}_{period}.docx",
+    "dash.unit.explain_none": "本统计窗口没有可比的上一期，无法分析排名变动",
+    "dash.unit.explain_no_score": "本期或上一期没有综合得分，无法分析排名变动",
 }

@@ -1,0 +1,103 @@
+"""What leaders see, in headless Chromium on the sample database: the 通报 download on 排名 (the
+same figures as ``ipdash score`` for the view on screen), the rank explanation on the unit page
+(the figures of ``ipdash explain``), and the rough edges of issue 12."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_support import SCREENSHOTS, build_sample_db, click, console_errors, copy_db, start, wait_for
+from docx import Document
+
+from foundation.catalogue import default_catalogue
+
+pytestmark = pytest.mark.browser
+CAT = default_catalogue()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("leaders-sample")
+    return build_sample_db(folder), folder / "sample"
+
+
+@pytest.fixture
+def app_url(sample: tuple[Path, Path], tmp_path: Path) -> str:
+    return copy_db(sample[0], tmp_path / "dash.db")
+
+
+def _app(url: str):  # noqa: ANN202
+    from dashboard.app import create_app
+
+    return create_app(url)
+
+
+def cli_json(*argv: str):  # noqa: ANN201
+    out = subprocess.run(
+        [sys.executable, "-m", "ipdash.cli", *argv], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def settle(dash_duo) -> None:  # noqa: ANN001
+    wait_for(
+        lambda: (
+            dash_duo.driver.execute_script(
+                "return document.querySelectorAll('[data-dash-is-loading=true]').length"
+            )
+            == 0
+        ),
+        message="page settles",
+    )
+
+
+def test_rankings_downloads_the_briefing_of_the_view_on_screen(dash_duo, app_url: str) -> None:  # noqa: ANN001
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(base + "/rankings?region=shanghai&window=year&period=2023-12")
+    dash_duo.wait_for_element("#rk-graph .js-plotly-plot", timeout=30)
+    click(dash_duo, "#rk-briefing-button")
+    folder = Path(dash_duo.download_path)
+    deadline = time.time() + 90
+    while time.time() < deadline and not [p for p in folder.glob("*.docx") if p.stat().st_size > 0]:
+        time.sleep(0.5)
+    (path,) = list(folder.glob("*.docx"))
+    assert path.name == "上海市知识产权行政保护工作通报_全年_2023-12.docx"
+    doc = Document(str(path))
+    scores = cli_json("score", "--db", app_url, "--period", "2023-12", "--window", "year", "--format", "json")
+    rows = [[c.text for c in r.cells] for r in doc.tables[0].rows][1:]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (str(s["rank"]), CAT.units[s["unit"]].name_zh, f"{s['composite']:.2f}") for s in scores
+    ]
+    assert console_errors(dash_duo) == []
+
+
+def test_unit_page_explains_the_rank_change(dash_duo, app_url: str) -> None:  # noqa: ANN001
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(base + "/unit/jingan?region=shanghai&window=year&period=2023-12")
+    dash_duo.wait_for_element("#unit-explain table", timeout=30)
+    text = dash_duo.find_element("#unit-explain").text
+    # ipdash score: 静安 88.89 (8th, 2022) → 90.47 (4th, 2023)
+    assert "综合得分 88.89 → 90.47（+1.58），排名 第8名 → 第4名（上升4位）" in text
+    e = cli_json(
+        "explain",
+        "--db",
+        app_url,
+        "--unit",
+        "jingan",
+        "--period",
+        "2023-12",
+        "--window",
+        "year",
+        "--format",
+        "json",
+    )
+    first = CAT.indicators[e["contributions"][0]["indicator"]].name_zh
+    first_row = dash_duo.find_elements("#unit-explain tbody tr")[0].text
+    assert first_row.startswith(first)
+    assert "超过本单位的：奉贤" in text
+    assert console_errors(dash_duo) == []
