@@ -121,3 +121,5 @@ RK_BRIEFING_BUTTON = "rk-briefing-button"
 RK_BRIEFING_DOWNLOAD = "rk-briefing-download"
 RK_BRIEFING_ALERT = "rk-briefing-alert"
 UNIT_EXPLAIN = "unit-explain"
+# bumped after an upload loaded something: the shell rebuilds the months on offer
+DATA_CHANGED = "data-changed"

@@ -2,7 +2,8 @@
 and the two callbacks that keep them in the URL.
 
 - ``sync_filters``: the URL (on load, a followed link, the back button) sets the filters; a
-  region change refreshes the months on offer. One callback, because it both reads and writes
+  region change refreshes the months on offer, and so do a move to another page and an upload
+  that loaded something (``DATA_CHANGED``): a month just uploaded is offered without a reload. One callback, because it both reads and writes
   the region (Dash allows that circle only inside one callback).
 - ``write_url``: the filters and every page control marked ``QUERY_PARAM`` are written back to
   the query string through a second ``dcc.Location`` with ``refresh=False``, which changes the
@@ -101,6 +102,7 @@ def layout() -> html.Div:
         [
             dcc.Location(id=ids.URL_WRITE, refresh=False),
             dcc.Store(id=ids.URL_RELOAD),
+            dcc.Store(id=ids.DATA_CHANGED),
             html.Div(id=ids.URL_RELOAD_DONE, hidden=True),
             html.Header(
                 [
@@ -167,13 +169,27 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.SHELL_ALERT, "children"),
         Input(ids.PAGES_LOCATION, "search"),
         Input(ids.FILTER_REGION, "value"),
+        Input(ids.PAGES_LOCATION, "pathname"),
+        Input(ids.DATA_CHANGED, "data"),
         State(ids.FILTER_WINDOW, "value"),
         State(ids.FILTER_PERIOD, "value"),
     )
-    def sync_filters(search: str | None, region: str | None, window: str | None, period: str | None):  # noqa: ANN202
+    def sync_filters(  # noqa: ANN202
+        search: str | None,
+        region: str | None,
+        _path: str | None,
+        _changed: Any,
+        window: str | None,
+        period: str | None,
+    ):
         try:
             settings = data.settings()
             cat = default_catalogue()
+            triggered = set(ctx.triggered_prop_ids) if ctx.triggered else set()
+            refresh_only = {f"{ids.PAGES_LOCATION}.pathname", f"{ids.DATA_CHANGED}.data"}
+            if triggered and triggered <= refresh_only and region:
+                # Another page or new data: the same filters, the months on offer read again.
+                return no_update, no_update, no_update, _period_options(region, period), no_update
             if ctx.triggered_id == ids.FILTER_REGION and region:
                 # The user picked another region: keep the month if that region has it.
                 months = data.available_months(region)

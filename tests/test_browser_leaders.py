@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import SCREENSHOTS, build_sample_db, click, console_errors, copy_db, start, wait_for
+from browser_support import build_sample_db, click, console_errors, copy_db, start, wait_for
 from docx import Document
 
 from foundation.catalogue import default_catalogue
@@ -100,4 +100,42 @@ def test_unit_page_explains_the_rank_change(dash_duo, app_url: str) -> None:  # 
     first_row = dash_duo.find_elements("#unit-explain tbody tr")[0].text
     assert first_row.startswith(first)
     assert "超过本单位的：奉贤" in text
+    assert console_errors(dash_duo) == []
+
+
+def period_options(dash_duo) -> list[str]:  # noqa: ANN001
+    """The months the 截止月份 dropdown offers, opened as a person would open it."""
+    click(dash_duo, "#filter-period")
+    texts = wait_for(
+        lambda: [e.text for e in dash_duo.driver.find_elements("css selector", "[role=option]") if e.text],
+        message="period options",
+    )
+    dash_duo.driver.find_element("css selector", "body").send_keys("\ue00c")  # Escape closes it
+    return texts
+
+
+def test_a_new_month_is_offered_after_an_upload_without_a_reload(
+    dash_duo, app_url: str, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from test_export_data import month_values
+
+    from etl.writers import write_return
+
+    new = tmp_path / "jingan_2024-01.xlsx"
+    write_return(new, unit=CAT.units["jingan"], period="2024-01", catalogue=CAT, values=month_values(3))
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(base + "/upload?region=shanghai&window=ytd&period=2023-12")
+    dash_duo.wait_for_element("#up-upload input[type=file]", timeout=30)
+    settle(dash_duo)
+    assert "2024-01" not in period_options(dash_duo)
+    dash_duo.wait_for_element("#up-upload input[type=file]").send_keys(str(new))
+    dash_duo.wait_for_contains_text("#up-report", "校验通过", timeout=30)
+    wait_for(lambda: dash_duo.find_element("#up-confirm").is_enabled(), message="confirm enabled")
+    click(dash_duo, "#up-confirm")
+    dash_duo.wait_for_contains_text("#up-result", "已接收", timeout=30)
+    # no reload: the same page offers the new month now, and so does 排名 reached by its link
+    wait_for(lambda: "2024-01" in period_options(dash_duo), message="2024-01 offered on the upload page")
+    click(dash_duo, "a.nav-link[href*='/rankings']")
+    dash_duo.wait_for_element("#rk-graph .js-plotly-plot", timeout=30)
+    assert period_options(dash_duo)[0] == "2024-01"
     assert console_errors(dash_duo) == []

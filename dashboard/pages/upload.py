@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -354,6 +355,19 @@ def register(app: dash.Dash) -> None:
         except Exception as exc:
             return None, alert(internal_error("upload failed", exc)), True, [], no_update
         raise PreventUpdate
+
+    @guard.callback(
+        app,
+        "upload",
+        Output(ids.DATA_CHANGED, "data"),
+        Input(ids.UP_RESULT, "children"),
+        prevent_initial_call=True,
+    )
+    def data_changed(result: Any):  # noqa: ANN202
+        """A load result on screen: the shell offers the months again (a new month appears)."""
+        if not result:
+            raise PreventUpdate
+        return time.time()
 
     @guard.callback(
         app,
