@@ -139,3 +139,25 @@ def test_a_new_month_is_offered_after_an_upload_without_a_reload(
     dash_duo.wait_for_element("#rk-graph .js-plotly-plot", timeout=30)
     assert period_options(dash_duo)[0] == "2024-01"
     assert console_errors(dash_duo) == []
+
+
+def grid_units(dash_duo) -> list[str]:  # noqa: ANN001
+    """The unit column of 排名's grid, top to bottom as displayed."""
+    rows = dash_duo.driver.find_elements("css selector", "#rk-grid .ag-center-cols-container .ag-row")
+    rows = sorted(rows, key=lambda r: int(r.get_attribute("row-index")))
+    return [r.find_element("css selector", "[col-id=name]").text for r in rows]
+
+
+def test_units_without_a_value_sit_at_the_end_of_the_ranking_table(dash_duo, app_url: str) -> None:  # noqa: ANN001
+    # December 2023 alone: 崇明 had no malicious-trademark lead, so its handling rate is NA (—)
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.get(
+        base + "/rankings?region=shanghai&window=month&period=2023-12&indicator=malicious_tm_handling_rate"
+    )
+    units = wait_for(lambda: (u := grid_units(dash_duo)) and len(u) == 17 and u, message="grid rows")
+    assert units[-1] == "崇明区" and units[0] != "崇明区", units
+    # sorted the other way round (rank descending), the unit without a value is still last
+    click(dash_duo, "#rk-grid .ag-header-cell[col-id=rank] .ag-header-cell-label")
+    units = wait_for(lambda: (u := grid_units(dash_duo)) and u[0] != "黄浦区" and u, message="resorted")
+    assert units[-1] == "崇明区"
+    assert console_errors(dash_duo) == []

@@ -117,6 +117,11 @@ def _js_format(spec: str) -> dict[str, str]:
     return {"function": f"params.value == null ? '{t('na')}' : d3.format('{spec}')(params.value)"}
 
 
+# Units without a value (no rank) stay at the end whichever way the column is sorted
+# (``dagfuncs.nullsLast`` in assets/dashAgGridFunctions.js).
+NULLS_LAST = {"function": "nullsLast"}
+
+
 def column_defs(indicator: Indicator | None) -> list[dict[str, Any]]:
     cols: list[dict[str, Any]] = [
         {
@@ -125,6 +130,7 @@ def column_defs(indicator: Indicator | None) -> list[dict[str, Any]]:
             "sort": "asc",
             "maxWidth": 90,
             "type": "numericColumn",
+            "comparator": NULLS_LAST,
         },
         {"field": "name", "headerName": t("dash.col.unit"), "cellRenderer": "markdown", "minWidth": 140},
         {
@@ -132,6 +138,7 @@ def column_defs(indicator: Indicator | None) -> list[dict[str, Any]]:
             "headerName": t("dash.col.value") if indicator is not None else t("dash.rank.composite"),
             "valueFormatter": _js_format(d3_format(indicator)),
             "type": "numericColumn",
+            "comparator": NULLS_LAST,
         },
     ]
     if indicator is not None:
