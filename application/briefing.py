@@ -49,7 +49,14 @@ from application.assessment import (
     formula_text,
     method_text,
 )
-from application.display import distinct_values, format_change, format_score, format_value, is_na
+from application.display import (
+    benchmark_label,
+    distinct_values,
+    format_change,
+    format_score,
+    format_value,
+    is_na,
+)
 from application.explain import explanation_sentence
 from foundation.calendar import Window, local_minutes, previous_window_end, window_months
 from foundation.catalogue import CITY, Catalogue, Indicator, default_catalogue
@@ -166,11 +173,6 @@ def period_range(period: str, window: Window) -> str:
     if first[:4] == last[:4]:
         return t("briefing.range_months", year=int(last[:4]), first=int(first[5:]), last=int(last[5:]))
     return f"{int(first[:4])}年{int(first[5:])}月—{int(last[:4])}年{int(last[5:])}月"
-
-
-def benchmark_label(region: str) -> str:
-    """全市平均水平 for a city, 全省平均水平 for a province (the label per region)."""
-    return t(f"benchmark.{region}")
 
 
 def area_word(region: str) -> str:
@@ -422,16 +424,24 @@ def bar_chart(
     y = list(range(n))[::-1]
     colors = ["#d9822b" if (highlight and highlight[i]) else "#2f6db5" for i in range(n)]
     plotted = [v * 100 if percent else v for v in values]
-    ax.barh(y, plotted, color=colors, height=0.7)
+    ax.barh(y, plotted, color=colors, height=0.7, zorder=2)
     ax.set_yticks(y, labels, fontsize=8)
     top = max([p for p in plotted if p == p] + [0.0])
     ax.set_xlim(0, top * 1.18 if top > 0 else 1)
     for yi, v, text in zip(y, plotted, value_text or [""] * n, strict=True):
         if v == v and text:
-            ax.text(v + top * 0.01, yi, text, va="center", fontsize=7)
+            ax.text(
+                v + top * 0.01,
+                yi,
+                text,
+                va="center",
+                fontsize=7,
+                zorder=4,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},  # the line passes behind it
+            )
     if benchmark is not None and benchmark == benchmark:
         b = benchmark * 100 if percent else benchmark
-        ax.axvline(b, color="#444444", linestyle="--", linewidth=0.9)
+        ax.axvline(b, color="#444444", linestyle="--", linewidth=0.9, zorder=1)
     ax.tick_params(axis="x", labelsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -75,6 +75,14 @@ def distinct_values(value: Any, other: Any, indicator: Indicator | None) -> tupl
     return a, b
 
 
+def benchmark_label(region: str) -> str:
+    """The benchmark's name for ``region``: 全市平均水平 for a city, 全省平均水平 for a province
+    (``benchmark.<region>`` in the i18n files; a region without one reads 平均水平)."""
+    from foundation.i18n import messages
+
+    return messages().get(f"benchmark.{region}", t("benchmark.default"))
+
+
 def format_score(value: Any) -> str:
     """A composite score, a per-indicator score or an applied weight: two decimals; — for NA."""
     if is_na(value):

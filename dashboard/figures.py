@@ -196,11 +196,20 @@ def _sort_ranked(frame: pd.DataFrame, position: Mapping[str, int]) -> pd.DataFra
 
 
 def ranking_figure(
-    rows: pd.DataFrame, *, indicator: Indicator | None, benchmark: float | None, title: str
+    rows: pd.DataFrame,
+    *,
+    indicator: Indicator | None,
+    benchmark: float | None,
+    title: str,
+    benchmark_name: str | None = None,
 ) -> go.Figure:
-    """Sorted bars, best first; the city benchmark as a line; units below it coloured apart;
+    """Sorted bars, best first; the benchmark as a dashed line; units below it coloured apart;
     small-denominator and incomplete units hatched. Units without a value are left out (the
-    page lists them)."""
+    page lists them).
+
+    The value labels sit inside the bars' tops (outside only where a bar is too short), and the
+    line is drawn under the bars, so it never crosses a label; its own label sits in the right
+    margin, off the bars. The y axis says which way is better (越低越好 ↓ for days)."""
     shown = rows[rows["value"].notna()]
     if shown.empty:
         return empty_figure(t("dash.empty.no_values"))
@@ -213,24 +222,44 @@ def ranking_figure(
             y=list(shown["value"]),
             marker={"color": colors, "pattern": {"shape": patterns, "solidity": 0.35}},
             text=[format_value(v, indicator) for v in shown["value"]],
-            textposition="outside",
+            textposition="auto",
+            insidetextanchor="end",
+            textangle=0,
             cliponaxis=False,
             hovertext=hover,
             hoverinfo="text",
             name="",
         )
     )
-    subtitle = t("dash.rank.legend") if indicator is not None else t("dash.rank.legend_composite")
+    name = benchmark_name or t("benchmark.shanghai")
+    if indicator is not None:
+        subtitle = t("dash.rank.legend", benchmark=name)
+        if indicator.direction == "lower":
+            subtitle += t("dash.rank.lower_note")
+    else:
+        subtitle = t("dash.rank.legend_composite")
     _style(fig, title=title, subtitle=subtitle, height=460)
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(shown["label"]))
     fig.update_yaxes(tickformat=d3_format(indicator), rangemode="tozero")
+    if indicator is not None:
+        fig.update_yaxes(title={"text": t(f"dash.rank.axis_{indicator.direction}"), "font": {"size": 12}})
+    fig.update_layout(uniformtext={"minsize": 8, "mode": "show"})
     if benchmark is not None and not is_na(benchmark):
         fig.add_hline(
-            y=float(benchmark),
-            line={"color": COLOR_CITY, "dash": "dash", "width": 1.5},
-            annotation_text=t("dash.rank.benchmark_line", value=format_value(benchmark, indicator)),
-            annotation_position="top right",
+            y=float(benchmark), line={"color": COLOR_CITY, "dash": "dash", "width": 1.5}, layer="below"
         )
+        fig.add_annotation(
+            x=1,
+            xref="paper",
+            xanchor="left",
+            y=float(benchmark),
+            yref="y",
+            text=t("dash.rank.benchmark_line", benchmark=name, value=format_value(benchmark, indicator)),
+            showarrow=False,
+            align="left",
+            font={"size": 11, "color": COLOR_CITY},
+        )
+        fig.update_layout(margin={"r": 84})
     fig.update_layout(showlegend=False, bargap=0.25)
     return fig
 

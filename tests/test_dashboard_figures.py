@@ -185,3 +185,33 @@ def test_heatmap_rows_cut_large_regions_to_both_ends_and_the_chosen() -> None:
     assert total == 100 and HEAT_EDGE == 20
     # top 20 (u0000..u0019), the chosen u0050, bottom 20 (u0080..u0099), still in rank order
     assert rows == big[:20] + ["u0050"] + big[80:]
+
+
+def test_benchmark_line_stays_off_the_labels_and_lower_is_better_is_said() -> None:
+    from foundation.catalogue import default_catalogue
+
+    days = default_catalogue().indicators["avg_handling_days"]
+    rows = F.ranking_rows(RANKED, "mediation_success_rate", labels=LABELS, order=["a", "b", "c", "d"])
+    fig = F.ranking_figure(
+        rows, indicator=days, benchmark=0.6, title="平均办理周期", benchmark_name="全省平均水平"
+    )
+    line = fig.layout.shapes[0]
+    assert line.layer == "below"  # drawn under the bars: labels inside the bars are never crossed
+    assert fig.data[0].insidetextanchor == "end" and fig.data[0].textposition == "auto"
+    label = fig.layout.annotations[0]
+    # the line's label in the right margin (paper x = 1, anchored left), not on the last bars
+    assert (label.xref, label.x, label.xanchor) == ("paper", 1, "left")
+    assert label.text.startswith("全省平均水平")  # the region's own benchmark name
+    assert fig.layout.margin.r >= 80
+    assert fig.layout.yaxis.title.text == "越低越好 ↓"
+    assert "越低越好" in fig.layout.title.subtitle.text and "全省平均水平" in fig.layout.title.subtitle.text
+    rate = F.ranking_figure(rows, indicator=RATE, benchmark=0.6, title="调解成功率")
+    assert rate.layout.yaxis.title.text == "越高越好 ↑" and "越低越好" not in rate.layout.title.subtitle.text
+
+
+def test_benchmark_label_per_region() -> None:
+    from application.display import benchmark_label
+
+    assert benchmark_label("shanghai") == "全市平均水平"
+    assert benchmark_label("anhui") == "全省平均水平"
+    assert benchmark_label("elsewhere") == "平均水平"

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, html
 
-from application.display import format_value
+from application.display import benchmark_label, format_value
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.figures import comparison_heatmap, empty_figure, profile_figure, relative_to_city
@@ -152,7 +152,7 @@ def comparison_view(region: str, window: str, period: str, mode: str, units: lis
             {c: [format_value(v, cat.indicators[c]) for v in values[c]] for c in codes}, index=values.index
         )
         columns = [names[c] for c in codes]
-        title = t("dash.cmp.title_relative")
+        title = t("dash.cmp.title_relative", benchmark=benchmark_label(region))
     z.index = [labels.get(u, u) for u in z.index]
     z.columns = columns
     text.index, text.columns = z.index, columns
@@ -173,14 +173,18 @@ def comparison_view(region: str, window: str, period: str, mode: str, units: lis
         names=names,
         title=t("dash.cmp.profile_title"),
     )
-    return heat, profile, _profile_table(table, chosen, labels), note
+    return heat, profile, _profile_table(table, chosen, labels, region), note
 
 
-def _profile_table(table: pd.DataFrame, units: list[str], labels: dict[str, str]) -> Any:
+def _profile_table(table: pd.DataFrame, units: list[str], labels: dict[str, str], region: str) -> Any:
     cat = default_catalogue()
     by = table.set_index(["unit", "indicator"])["value"]
     bench = table[table["unit"] == CITY].set_index("indicator")["benchmark"]
-    header = [t("dash.col.indicator")] + [labels.get(u, u) for u in units] + [t("dash.col.benchmark")]
+    header = (
+        [t("dash.col.indicator")]
+        + [labels.get(u, u) for u in units]
+        + [t("dash.col.benchmark", benchmark=benchmark_label(region))]
+    )
     rows = []
     for code, ind in cat.indicators.items():
         rows.append(

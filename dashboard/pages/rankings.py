@@ -16,7 +16,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from application.display import d3_format, is_na
+from application.display import benchmark_label, d3_format, is_na
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.figures import composite_rows, empty_figure, ranking_figure, ranking_rows
@@ -293,7 +293,9 @@ def rankings_view(region: str, window: str, period: str, indicator: str) -> tupl
         city = table[(table["unit"] == CITY) & (table["indicator"] == indicator)]
         benchmark = float(city["benchmark"].iloc[0]) if len(city) else None
         title = f"{ind.name_zh}　{heading}"
-    fig = ranking_figure(rows, indicator=ind, benchmark=benchmark, title=title)
+    fig = ranking_figure(
+        rows, indicator=ind, benchmark=benchmark, title=title, benchmark_name=benchmark_label(region)
+    )
     grid_rows = row_data(rows.assign(label=[full.get(u, u) for u in rows["unit"]]), search)
     no_value = [full.get(u, u) for u in rows.loc[rows["value"].isna(), "unit"]]
     note = t("dash.rank.no_value", units="、".join(no_value)) if no_value else ""

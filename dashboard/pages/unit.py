@@ -11,7 +11,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
-from application.display import flag, format_value, is_na
+from application.display import benchmark_label, distinct_values, flag, format_value, is_na
+from application.plan_targets import above_targets, meets_above
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard import review as review_ui
@@ -128,7 +129,7 @@ def unit_view(code: str, window: str, period: str) -> tuple:
             rank=int(comp.at[code, "rank"]),
             n=int(comp["composite"].notna().sum()),
         )
-    scorecard = _scorecard(table, score.detail, code)
+    scorecard = _scorecard(table, score.detail, code, region)
 
     months = data.available_months(region)
     n = 1 if not months else max(1, min(SPARK_MONTHS, month_index(period) - month_index(months[-1]) + 1))
@@ -182,7 +183,7 @@ def _explanation(code: str, region: str, window: str, period: str) -> Any:
     )
 
 
-def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
+def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str, region: str) -> Any:
     cat = default_catalogue()
     # Plain dicts: row-by-row .loc on a DataFrame cost more than the rest of the page.
     mine = table[table["unit"] == code].set_index("indicator").to_dict("index")
@@ -191,25 +192,33 @@ def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
     header = [
         t("dash.col.indicator"),
         t("dash.col.value"),
-        t("dash.col.benchmark"),
+        t("dash.col.benchmark", benchmark=benchmark_label(region)),
         t("dash.col.meets"),
         t("dash.col.target"),
         t("dash.col.score"),
         t("dash.col.rank"),
         t("dash.col.flags"),
     ]
+    above = above_targets(code, catalogue=cat)
+    label = benchmark_label(region)
     rows = []
     for c, ind in cat.indicators.items():
         if c not in mine:
             continue
         r = mine[c]
         meets = r["meets_benchmark"]
+        badge_text = t("dash.meets.yes") if flag(meets) else t("dash.meets.no")
+        good = flag(meets)
+        if c in above:  # the plan asks for "above": equality does not meet it
+            strictly = meets_above(r["value"], bench.get(c), ind.direction)
+            meets = pd.NA if strictly is None else strictly
+            good = bool(strictly)
+            badge_text = t("dash.meets.above_yes") if strictly else t("dash.meets.above_no")
         badge = (
             ""
             if is_na(meets)
             else html.Span(
-                t("dash.meets.yes") if flag(meets) else t("dash.meets.no"),
-                className="badge " + ("text-bg-success" if flag(meets) else "text-bg-warning"),
+                badge_text, className="badge " + ("text-bg-success" if good else "text-bg-warning")
             )
         )
         target = scored[c]["target"] if c in scored else None
@@ -219,13 +228,18 @@ def _scorecard(table: pd.DataFrame, detail: pd.DataFrame, code: str) -> Any:
             flags.append(t("dash.flag.small_denominator"))
         if flag(r["incomplete"]):
             flags.append(t("dash.flag.incomplete"))
+        # when rounding hides the difference from the benchmark, more digits show it
+        value_text, bench_text = distinct_values(r["value"], bench.get(c), ind)
+        target_text = format_value(target, ind) if c in scored else ""
+        if c in above:
+            target_text = t("dash.unit.target_above", benchmark=label, task=above[c])
         rows.append(
             [
                 ind.name_zh,
-                format_value(r["value"], ind),
-                format_value(bench.get(c), ind),
+                value_text,
+                bench_text,
                 badge,
-                format_value(target, ind) if c in scored else "",
+                target_text,
                 format_value(points, None) if c in scored else "",
                 "" if is_na(r["rank"]) else str(int(r["rank"])),
                 "、".join(flags),

@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     # the benchmark's name per region: a city's average, a province's average
     "benchmark.shanghai": "全市平均水平",
     "benchmark.anhui": "全省平均水平",
+    "benchmark.default": "平均水平",
     "cli.error": "错误：{message}",
     "cli.db_upgraded": "数据库已升级至最新版本：{url}",
     "cli.bad_period": "报告期格式应为 YYYY-MM：{value}",
