@@ -234,8 +234,6 @@ def ranking_figure(
     name = benchmark_name or t("benchmark.shanghai")
     if indicator is not None:
         subtitle = t("dash.rank.legend", benchmark=name)
-        if indicator.direction == "lower":
-            subtitle += t("dash.rank.lower_note")
     else:
         subtitle = t("dash.rank.legend_composite")
     _style(fig, title=title, subtitle=subtitle, height=460)
@@ -243,7 +241,9 @@ def ranking_figure(
     fig.update_yaxes(tickformat=d3_format(indicator), rangemode="tozero")
     if indicator is not None:
         fig.update_yaxes(title={"text": t(f"dash.rank.axis_{indicator.direction}"), "font": {"size": 12}})
-    fig.update_layout(uniformtext={"minsize": 8, "mode": "show"})
+    # a label that does not fit its bar (narrow bars on a phone) is hidden, never drawn over its
+    # neighbours; the hover still gives the figure
+    fig.update_layout(uniformtext={"minsize": 9, "mode": "hide"}, margin={"t": 100})
     if benchmark is not None and not is_na(benchmark):
         fig.add_hline(
             y=float(benchmark), line={"color": COLOR_CITY, "dash": "dash", "width": 1.5}, layer="below"
@@ -332,9 +332,11 @@ def comparison_heatmap(
         )
     fig = go.Figure(trace)
     _style(fig, title=title, subtitle=subtitle, height=max(420, 28 * len(z.index) + 200))
-    fig.update_xaxes(type="category", side="top", tickangle=-30)
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_layout(margin={"t": 170, "l": 110})
+    # column labels under the map, slanted, with the margin they need (automargin): at the top
+    # they ran into the title and subtitle
+    fig.update_xaxes(type="category", side="bottom", tickangle=-40, automargin=True)
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
+    fig.update_layout(margin={"t": 110, "l": 60, "b": 40})
     return fig
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import build_sample_db, click, console_errors, copy_db, start, wait_for
+from browser_support import SCREENSHOTS, build_sample_db, click, console_errors, copy_db, start, wait_for
 from docx import Document
 
 from foundation.catalogue import default_catalogue
@@ -161,3 +161,96 @@ def test_units_without_a_value_sit_at_the_end_of_the_ranking_table(dash_duo, app
     units = wait_for(lambda: (u := grid_units(dash_duo)) and u[0] != "黄浦区" and u, message="resorted")
     assert units[-1] == "崇明区"
     assert console_errors(dash_duo) == []
+
+
+WIDTHS = {"phone": (375, 812), "wide": (1920, 1080)}
+# every page, as a leader opens it (the comparison in its relative mode, whose labels are long)
+SCREEN_PAGES = [
+    ("overview", "/", "#ov-cards .card"),
+    ("rankings", "/rankings", "#rk-graph .js-plotly-plot .bars"),
+    ("rankings_days", "/rankings?indicator=avg_handling_days", "#rk-graph .js-plotly-plot .bars"),
+    ("comparison", "/comparison?mode=relative", "#cmp-heatmap .js-plotly-plot .hm"),
+    ("trends", "/trends", "#tr-monthly .js-plotly-plot .scatterlayer .trace"),
+    ("unit", "/unit/jingan", "#unit-explain table"),
+    ("upload", "/upload", "#up-upload"),
+    ("status", "/status", "#st-grid table"),
+]
+
+
+def _with_query(path: str, query: str) -> str:
+    return path + ("&" if "?" in path else "?") + query
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_is_usable_at_phone_and_wide_widths(dash_duo, app_url: str, width: str) -> None:  # noqa: ANN001
+    """No page scrolls sideways at 375 px or 1,920 px; a screenshot of each goes to
+    build/test-artifacts/screenshots/<page>_<width>.png (look at them)."""
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.set_window_size(*WIDTHS[width])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path, ready in SCREEN_PAGES:
+        dash_duo.driver.get(base + _with_query(path, "region=shanghai&window=ytd&period=2023-12"))
+        dash_duo.wait_for_element(ready, timeout=30)
+        settle(dash_duo)
+        inner, scroll = dash_duo.driver.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth];"
+        )
+        # full-page screenshot: the page's whole height at this width
+        height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight;")
+        dash_duo.driver.set_window_size(WIDTHS[width][0], min(max(height + 120, WIDTHS[width][1]), 6000))
+        time.sleep(0.3)
+        dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}_{width}.png"))
+        dash_duo.driver.set_window_size(*WIDTHS[width])
+        assert scroll <= inner, f"{name} scrolls sideways at {width}: {scroll} > {inner}"
+    assert console_errors(dash_duo) == []
+
+
+RECTS_OVERLAP = """
+var a = arguments[0], b = arguments[1];
+function rects(sel) {
+  return Array.from(document.querySelectorAll(sel)).map(function (e) { return e.getBoundingClientRect(); })
+    .filter(function (r) { return r.width > 0 && r.height > 0; });
+}
+var out = [];
+rects(a).forEach(function (r) { rects(b).forEach(function (s) {
+  if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) { out.push([r.top, s.top]); }
+}); });
+return [rects(a).length, rects(b).length, out.length];
+"""
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_comparison_labels_clear_the_titles_and_hints_are_not_cut(dash_duo, app_url: str, width: str) -> None:  # noqa: ANN001
+    base = start(dash_duo, _app(app_url))
+    dash_duo.driver.set_window_size(*WIDTHS[width])
+    dash_duo.driver.get(base + "/comparison?mode=relative&region=shanghai&window=ytd&period=2023-12")
+    dash_duo.wait_for_element("#cmp-heatmap .js-plotly-plot .hm", timeout=30)
+    settle(dash_duo)
+    n_labels, n_titles, overlaps = dash_duo.driver.execute_script(
+        RECTS_OVERLAP, "#cmp-heatmap .xtick text", "#cmp-heatmap .g-gtitle text"
+    )
+    assert n_labels >= 5 and n_titles >= 1 and overlaps == 0  # a phone shows every third label
+    # 提示 on 排名: December alone, 报送及时率 has a small denominator for every unit
+    dash_duo.driver.get(
+        base + "/rankings?region=shanghai&window=month&period=2023-12&indicator=timeliness_rate"
+    )
+    cells = wait_for(
+        lambda: [
+            c
+            for c in dash_duo.driver.find_elements("css selector", "#rk-grid .ag-cell[col-id=flag_text]")
+            if c.text
+        ],
+        message="提示 cells",
+    )
+    for cell in cells:
+        inner = dash_duo.driver.execute_script(
+            "var v = arguments[0].querySelector('.ag-cell-value') || arguments[0];"
+            "return [v.scrollWidth, v.clientWidth, v.scrollHeight, v.clientHeight];",
+            cell,
+        )
+        assert inner[0] <= inner[1] + 1 and inner[2] <= inner[3] + 1, f"提示 cut off: {cell.text} {inner}"
+    # the bars' value labels never overlap each other (those that do not fit are hidden)
+    n_text, _, overlaps = dash_duo.driver.execute_script(
+        RECTS_OVERLAP, "#rk-graph .bartext", "#rk-graph .bartext"
+    )
+    assert overlaps == n_text  # each label meets only itself

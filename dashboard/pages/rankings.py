@@ -78,7 +78,8 @@ def layout(indicator: str | None = None, **_query: Any) -> html.Div:
                 id=ids.RK_GRID,
                 columnDefs=[],
                 rowData=[],
-                defaultColDef={"sortable": True, "resizable": True, "filter": False},
+                # a minimum width: on a phone the grid scrolls inside itself instead of cutting numbers
+                defaultColDef={"sortable": True, "resizable": True, "filter": False, "minWidth": 84},
                 columnSize="responsiveSizeToFit",
                 dashGridOptions={
                     "domLayout": "autoHeight",
@@ -164,7 +165,17 @@ def column_defs(indicator: Indicator | None) -> list[dict[str, Any]]:
             },
             {"field": "meets", "headerName": t("dash.col.meets")},
         ]
-    cols.append({"field": "flag_text", "headerName": t("dash.col.flags"), "minWidth": 160})
+    # 提示 wraps onto more lines (the row grows) instead of being cut off
+    cols.append(
+        {
+            "field": "flag_text",
+            "headerName": t("dash.col.flags"),
+            "minWidth": 160,
+            "wrapText": True,
+            "autoHeight": True,
+            "cellStyle": {"lineHeight": "1.4", "paddingTop": "6px", "paddingBottom": "6px"},
+        }
+    )
     return cols
 
 
@@ -285,14 +296,15 @@ def rankings_view(region: str, window: str, period: str, indicator: str) -> tupl
         rows = composite_rows(composite, labels=labels, order=order, names=cp.indicator_names())
         ind = None
         benchmark = None
-        title = f"{t('dash.rank.composite')}　{heading}"
+        title = t("dash.rank.title", name=t("dash.rank.composite"), heading=heading)
     else:
         table = data.indicator_table(region=region, period=period, window=window)  # type: ignore[arg-type]
         ind = default_catalogue().indicators[indicator]
         rows = ranking_rows(table, indicator, labels=labels, order=order)
         city = table[(table["unit"] == CITY) & (table["indicator"] == indicator)]
         benchmark = float(city["benchmark"].iloc[0]) if len(city) else None
-        title = f"{ind.name_zh}　{heading}"
+        name = ind.name_zh + (t("dash.rank.lower_suffix") if ind.direction == "lower" else "")
+        title = t("dash.rank.title", name=name, heading=heading)
     fig = ranking_figure(
         rows, indicator=ind, benchmark=benchmark, title=title, benchmark_name=benchmark_label(region)
     )
