@@ -122,7 +122,8 @@ def monthly_tables(*, region: str, end: str, window: Window, months: int) -> pd.
 
 
 def trend(*, region: str, indicator: str, end: str, window: Window, months: int) -> pd.DataFrame:
-    """``unit, period, value`` of one indicator for every unit and the city, month by month.
+    """``unit, period, value, incomplete`` of one indicator for every unit and the city, month by
+    month (``incomplete``: the window misses a month of the unit, as the engine flags it).
 
     Only that indicator is computed for each month (a national region's 24 months × 2 windows
     of every indicator would take seconds after each upload); the service caches each month."""
@@ -138,10 +139,10 @@ def trend(*, region: str, indicator: str, end: str, window: Window, months: int)
                     window=window,
                     indicators=[indicator],
                     settings=settings(),
-                )[["unit", "value"]].assign(period=month)
+                )[["unit", "value", "incomplete"]].assign(period=month)
                 for month in ends
             ]
-            return pd.concat(frames, ignore_index=True)[["unit", "period", "value"]]
+            return pd.concat(frames, ignore_index=True)[["unit", "period", "value", "incomplete"]]
 
         return _cached(session, ("trend", region, indicator, end, window, months), compute).copy()
 

@@ -383,23 +383,44 @@ def trend_figure(
     title: str,
     city_label: str,
 ) -> go.Figure:
-    """One line per chosen unit and the city (dashed), month by month (categories, not dates)."""
+    """One line per chosen unit and the city (dashed), month by month (categories, not dates).
+
+    A point whose window misses a month of the unit (``incomplete``, e.g. a year to date with a
+    month not reported) is drawn hollow and its hover says so; the subtitle explains the mark."""
     if series.empty:
         return empty_figure(t("dash.empty.no_values"))
     periods = sorted(series["period"].unique())
     fig = go.Figure()
+    any_incomplete = False
     for i, unit in enumerate(units):
-        mine = series[series["unit"] == unit].set_index("period")["value"].reindex(periods)
+        mine = series[series["unit"] == unit].set_index("period")
+        values = mine["value"].reindex(periods)
+        if "incomplete" in mine.columns:
+            flags = mine["incomplete"].reindex(periods)
+            # a point is marked only where there is one (a month with no value draws nothing)
+            incomplete = [
+                not is_na(f) and bool(f) and not is_na(v) for f, v in zip(flags, values, strict=True)
+            ]
+        else:
+            incomplete = [False] * len(periods)
+        any_incomplete |= any(incomplete)
+        color = LINE_COLORS[i % len(LINE_COLORS)]
         fig.add_trace(
             go.Scatter(
                 x=periods,
-                y=[None if is_na(v) else float(v) for v in mine],
+                y=[None if is_na(v) else float(v) for v in values],
                 mode="lines+markers",
                 name=labels.get(unit, unit),
-                line={"color": LINE_COLORS[i % len(LINE_COLORS)]},
+                line={"color": color},
+                marker={
+                    "symbol": ["circle-open" if flagged else "circle" for flagged in incomplete],
+                    "size": [10 if flagged else 6 for flagged in incomplete],
+                    "line": {"width": 2, "color": color},
+                },
+                customdata=[t("dash.tr.incomplete_point") if flagged else "" for flagged in incomplete],
                 hovertemplate="%{x}：%{y:"
                 + d3_format(indicator)
-                + "}<extra>"
+                + "}%{customdata}<extra>"
                 + labels.get(unit, unit)
                 + "</extra>",
             )
@@ -415,7 +436,7 @@ def trend_figure(
             hovertemplate="%{x}：%{y:" + d3_format(indicator) + "}<extra>" + city_label + "</extra>",
         )
     )
-    _style(fig, title=title, height=380)
+    _style(fig, title=title, subtitle=t("dash.tr.incomplete_legend") if any_incomplete else None, height=380)
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=d3_format(indicator), rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.2})

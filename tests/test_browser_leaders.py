@@ -254,3 +254,36 @@ def test_comparison_labels_clear_the_titles_and_hints_are_not_cut(dash_duo, app_
         RECTS_OVERLAP, "#rk-graph .bartext", "#rk-graph .bartext"
     )
     assert overlaps == n_text  # each label meets only itself
+
+
+def test_trend_marks_year_to_date_points_with_a_missing_month(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+    """静安 never sent March 2023: its year-to-date points from March on are drawn hollow."""
+    from sample_data.build import load_sample, write_sample_files
+    from store.db import open_engine
+
+    files = tmp_path / "sample"
+    write_sample_files(files)
+    (files / "returns" / "2023-03" / "jingan_2023-03.xlsx").unlink()
+    engine = open_engine(f"sqlite:///{tmp_path / 'gap.db'}")
+    load_sample(engine, folder=files)
+    engine.dispose()
+    base = start(dash_duo, _app(f"sqlite:///{tmp_path / 'gap.db'}"))
+    dash_duo.driver.get(
+        base
+        + "/trends?region=shanghai&window=ytd&period=2023-06&indicator=mediation_success_rate&units=jingan"
+    )
+    dash_duo.wait_for_element("#tr-ytd .js-plotly-plot .scatterlayer .trace", timeout=30)
+    settle(dash_duo)
+    script = (
+        "var gd = document.querySelector('#{} .js-plotly-plot'); var d = gd._fullData[0];"
+        "return [Array.from(d.x), [].concat(d.marker.symbol)];"
+    )
+    months, symbols = dash_duo.driver.execute_script(script.format("tr-ytd"))
+    marks = dict(zip(months, symbols, strict=True))
+    assert [marks[m] for m in ("2023-01", "2023-02")] == ["circle", "circle"]
+    assert [marks[m] for m in ("2023-03", "2023-04", "2023-05", "2023-06")] == ["circle-open"] * 4
+    assert "空心点" in dash_duo.find_element("#tr-ytd").text
+    # the month alone: March has no value (no point, no mark), the other months are complete
+    assert "空心点" not in dash_duo.find_element("#tr-monthly").text
+    dash_duo.driver.save_screenshot(str(SCREENSHOTS / "trends_incomplete.png"))
+    assert console_errors(dash_duo) == []

@@ -216,3 +216,28 @@ def test_benchmark_label_per_region() -> None:
     assert benchmark_label("shanghai") == "全市平均水平"
     assert benchmark_label("anhui") == "全省平均水平"
     assert benchmark_label("elsewhere") == "平均水平"
+
+
+def test_trend_marks_incomplete_points_hollow() -> None:
+    # 甲's year to date misses February's return from March on: those points are incomplete
+    series = pd.DataFrame(
+        {
+            "unit": ["a", "a", "a", "city", "city", "city"],
+            "period": ["2023-01", "2023-02", "2023-03"] * 2,
+            "value": [0.5, 0.5, 0.55, 0.6, 0.62, 0.63],
+            "incomplete": pd.array([False, True, True, pd.NA, pd.NA, pd.NA], dtype="boolean"),
+        }
+    )
+    fig = F.trend_figure(series, units=["a"], labels=LABELS, indicator=RATE, title="t", city_label="全市")
+    assert list(fig.data[0].marker.symbol) == ["circle", "circle-open", "circle-open"]
+    assert list(fig.data[0].customdata) == ["", t("dash.tr.incomplete_point"), t("dash.tr.incomplete_point")]
+    assert fig.layout.title.subtitle.text == t("dash.tr.incomplete_legend")
+    complete = F.trend_figure(
+        series.assign(incomplete=False),
+        units=["a"],
+        labels=LABELS,
+        indicator=RATE,
+        title="t",
+        city_label="全市",
+    )
+    assert set(complete.data[0].marker.symbol) == {"circle"} and not complete.layout.title.subtitle.text

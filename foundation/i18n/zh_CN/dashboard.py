@@ -111,6 +111,8 @@ MESSAGES: dict[str, str] = {
     "dash.tr.choose_units": "选择单位（可多选）",
     "dash.tr.title_month": "{indicator}：当月",
     "dash.tr.title_ytd": "{indicator}：年初至今累计",
+    "dash.tr.incomplete_point": "（数据不完整：窗口内有月份未报送）",
+    "dash.tr.incomplete_legend": "空心点：数据不完整（统计窗口内有月份未报送）",
     "dash.tr.city_only": "未选择单位：仅显示全市。",
     # unit page
     "dash.unit.unknown": "未知单位：{code}",
