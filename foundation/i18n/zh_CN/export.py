@@ -224,6 +224,8 @@ MESSAGES: dict[str, str] = {
     "export.rev.later_title": "数据截止时间之后的更正（本工作簿未使用）",
     "export.rev.later_none": "数据截止时间之后没有新的报送版本",
     "export.rev.none": "没有使用任何报送版本",
-    "export.time_format": "%Y-%m-%d %H:%M:%S",
     "export.footer": "第 &P 页，共 &N 页",
+    "export.minute_format": "%Y-%m-%d %H:%M",
+    "export.raw.hidden_note": "单位得分卡：各期原始数据工作表已隐藏（打印时不逐月各占一页）；"
+    "在 Excel 或 LibreOffice 中右键工作表标签选择“取消隐藏”即可查看，整本工作簿仍可用 ipdash load 载入。",
 }
