@@ -464,7 +464,11 @@ def _s1_submissions(d: _Doc, data: BriefingData) -> None:
     late = int((due["state"] == "late").sum())
     overdue = int(((due["state"] == "missing") & due["overdue"].astype(bool)).sum())
     months = sorted(table["period"].unique()) if not table.empty else [data.assessment.period]
-    rate = f"{on_time / len(due) * 100:.1f}%" if len(due) else t("na")
+    # the rate is the indicator's (报送及时率 of the city row), the very figure of 二、主要指标
+    frame = data.assessment.indicators
+    city = frame[(frame["unit"] == CITY) & (frame["indicator"] == "timeliness_rate")]
+    ind = cat.indicators.get("timeliness_rate")
+    rate = format_value(city["value"].iloc[0], ind) if len(city) and ind is not None else t("na")
     d.para(
         t(
             "briefing.s1.summary",

@@ -212,6 +212,18 @@ def test_briefing_figures_equal_score_and_indicators(sample_url, tmp_path, capsy
     text = "\n".join(_paragraphs(doc))
     assert "一、报送情况" in text and "二、主要指标" in text and "五、口径说明" in text
     assert "任务督办" in text and "工作台账尚未建立" in text  # the section left out, and said so
+    # 一、报送情况: the counts of ipdash status, the rate of ipdash indicators' 报送及时率
+    status = run_json(
+        capsys, "status", "--db", sample_url, "--period", period, "--window", window, "--format", "json"
+    )
+    rows = [r for r in status["rows"] if r["period"] <= period]
+    on_time = sum(r["state"] == "on_time" for r in rows)
+    late = sum(r["state"] == "late" for r in rows)
+    overdue = sum(r["state"] == "missing" and r["overdue"] for r in rows)
+    timeliness = next(r for r in indicators if r["unit"] == "city" and r["indicator"] == "timeliness_rate")
+    summary = next(p for p in _paragraphs(doc) if p.startswith("2023-01至"))
+    assert f"应报月报 {on_time + late + overdue} 份，按时报送 {on_time} 份，逾期报送 {late} 份" in summary
+    assert f"逾期未报 {overdue} 份；按时报送率 {timeliness['value'] * 100:.1f}%" in summary
     _opens_in_libreoffice(out)
 
 
