@@ -612,11 +612,11 @@ def _s4_each(d: _Doc, data: BriefingData, figure_no: list[int]) -> None:
         bench = city.at[code, "benchmark"]
         below = below_benchmark(a.indicators, code, order)
         bench_value = float(bench) if not is_na(bench) else None
-        bench_text = (
-            distinct_values(bench_value, below[0][1], ind)[0]
-            if below and bench_value is not None
-            else format_value(bench, ind)
-        )
+        # the benchmark with as many digits as the closest unit below it needs (73.12% against
+        # 静安 73.11%), so no listed unit reads as equal to or above it
+        bench_text = format_value(bench, ind)
+        if below and bench_value is not None:
+            bench_text = max((distinct_values(bench_value, v, ind)[0] for _, v in below), key=len)
         if below:
             d.para(
                 t(

@@ -198,6 +198,19 @@ def test_briefing_figures_equal_score_and_indicators(sample_url, tmp_path, capsy
     assert len(below) >= 1
     n_below = sum(1 for r in indicators if r["unit"] != "city" and r["meets_benchmark"] is False)
     assert sum(len(items) for items in below) == n_below
+    # no unit listed below the benchmark reads the same as it (more digits where rounding hid it)
+    for p in _paragraphs(doc):
+        if p.startswith("低于全市平均水平"):
+            shown = p[p.index("（") + 1 : p.index("）")]
+            values = [item.split(" ")[1] for item in p[p.index("：") + 1 : -1].split("、")]
+            assert all(v != shown for v in values), p
+
+            def decimals(text: str) -> int:
+                digits = re.sub(r"[^0-9.]", "", text)
+                return len(digits.split(".")[1]) if "." in digits else 0
+
+            # and the benchmark is given as precisely as the most precise unit (73.12% vs 73.11%)
+            assert decimals(shown) >= max(decimals(v) for v in values), p
 
     # charts: the composite and every scored indicator; A4; page numbers; rows keep together
     scheme_rows = len(default_scheme_rows())
