@@ -191,11 +191,14 @@ def overtaking_lines(explanation: Explanation, catalogue: Catalogue | None = Non
 
 
 def explanation_sentence(explanation: Explanation, catalogue: Catalogue | None = None, top: int = 2) -> str:
-    """One sentence for the 通报: the change, the move and the largest contributions in its direction."""
+    """One sentence for the 通报: the change, the move, and the largest contributions in the
+    direction of the composite's change (when the rank moved the other way than the score, the
+    sentence says the others moved more)."""
     cat = catalogue or default_catalogue()
     shown, change = rounded_contributions(explanation)
-    direction = 1 if (explanation.rank_change or 0) > 0 else -1
-    moving = [c for c in explanation.contributions if shown[c.indicator] * direction > 0][:top]
+    rank_up = (explanation.rank_change or 0) > 0
+    sign = 1 if change > 0 else -1 if change < 0 else 0
+    moving = [c for c in explanation.contributions if shown[c.indicator] * sign > 0][:top]
     reasons = "、".join(
         t(
             "explain.sentence_reason",
@@ -204,6 +207,12 @@ def explanation_sentence(explanation: Explanation, catalogue: Catalogue | None =
         )
         for c in moving
     )
+    if sign == 0:
+        why = t("explain.sentence_why_none")
+    elif (sign > 0) == rank_up:
+        why = t("explain.sentence_why", reasons=reasons)
+    else:
+        why = t("explain.sentence_why_others", reasons=reasons)
     sentence = t(
         "explain.sentence",
         unit=_name(explanation.unit, cat),
@@ -211,8 +220,8 @@ def explanation_sentence(explanation: Explanation, catalogue: Catalogue | None =
         change=_signed(change),
         rank_before=explanation.rank_before,
         rank_now=explanation.rank_now,
-        move_verb=t("explain.move_verb.up" if direction > 0 else "explain.move_verb.down"),
-        reasons=reasons or t("explain.nobody"),
+        move_verb=t("explain.move_verb.up" if rank_up else "explain.move_verb.down"),
+        why=why,
     )
     extra = []
     if explanation.overtook_it:
@@ -223,4 +232,4 @@ def explanation_sentence(explanation: Explanation, catalogue: Catalogue | None =
         extra.append(
             t("explain.sentence_overtaken", units="、".join(_name(c, cat) for c in explanation.overtaken))
         )
-    return sentence + ("；".join(extra) + "。" if extra else "")
+    return sentence + ("，".join(extra) + "。" if extra else "")

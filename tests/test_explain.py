@@ -175,3 +175,15 @@ def test_contributions_add_up_exactly(case):
         assert round(sum(shown.values()) * 100) == round(change * 100)
         assert all(abs(shown[c.indicator] - c.contribution) < 0.02 + 1e-9 for c in e.contributions)
         assert not math.isnan(change)
+
+
+def test_explanation_sentence_by_hand() -> None:
+    from application.explain import explanation_sentence
+
+    e = explain_change(score_units(NOW, SCHEME), score_units(BEFORE, SCHEME), "b")
+    # b: 0.6·90 + 0.4·90 = 90 → 0.6·60 + 0.4·60 = 60; disclosure (60−90)·60/100 = −18,
+    # complaints (60−90)·40/100 = −12; 1st → 3rd, overtaken by c (1st) and a (2nd)
+    assert explanation_sentence(e, CAT) == (
+        "b综合得分60.00，较上期-30.00，排名由第1名下降至第3名；"
+        "得分变化主要来自办结案件公开率（-18.00）、投诉举报办结率（-12.00）。被c、a超过。"
+    )

@@ -25,7 +25,10 @@ MESSAGES: dict[str, str] = {
     "explain.note": "影响 =（本期得分×本期权重 − 上期得分×上期权重）÷ 100，各项之和等于综合得分的变化；"
     "权重为不适用指标重新分配后的实际权重。",
     "explain.sentence": "{unit}综合得分{score}，较上期{change}，排名由第{rank_before}名{move_verb}至第{rank_now}名；"
-    "主要因为{reasons}。",
+    "{why}。",
+    "explain.sentence_why": "得分变化主要来自{reasons}",
+    "explain.sentence_why_none": "综合得分与上期持平，名次变化来自其他单位",
+    "explain.sentence_why_others": "名次变化主要因其他单位得分变化更大（本单位得分变化主要来自{reasons}）",
     "explain.sentence_reason": "{indicator}（{effect}）",
     "explain.sentence_overtook_it": "被{units}超过",
     "explain.sentence_overtaken": "超过了{units}",
