@@ -96,5 +96,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, class_name: s
 
 def page_title(text: str, *extra: Any) -> html.Div:
     return html.Div(
-        [html.H2(text, className="page-title"), *extra], className="d-flex align-items-baseline gap-3"
+        [html.H2(text, className="page-title"), *extra],
+        className="d-flex flex-wrap align-items-baseline column-gap-3 row-gap-1",
     )

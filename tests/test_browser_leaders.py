@@ -202,6 +202,11 @@ def test_every_page_is_usable_at_phone_and_wide_widths(dash_duo, app_url: str, w
         dash_duo.driver.save_screenshot(str(SCREENSHOTS / f"{name}_{width}.png"))
         dash_duo.driver.set_window_size(*WIDTHS[width])
         assert scroll <= inner, f"{name} scrolls sideways at {width}: {scroll} > {inner}"
+        # the page's title stays on one line (it was squeezed to a character a line on a phone)
+        title_height = dash_duo.driver.execute_script(
+            "var h = document.querySelector('.page-title'); return h ? h.getBoundingClientRect().height : 0;"
+        )
+        assert 0 < title_height < 50, f"{name}'s title wraps at {width}: {title_height}px"
     assert console_errors(dash_duo) == []
 
 

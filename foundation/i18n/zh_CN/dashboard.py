@@ -91,7 +91,7 @@ MESSAGES: dict[str, str] = {
     "dash.rank.lower_suffix": "（越低越好）",
     "dash.rank.axis_higher": "越高越好 ↑",
     "dash.rank.axis_lower": "越低越好 ↓",
-    "dash.rank.legend_composite": "按默认考核方案计算；斜线：部分指标无数据，权重已重新分配",
+    "dash.rank.legend_composite": "默认考核方案；斜线：部分指标无数据，权重已重分配",
     "dash.rank.benchmark_line": "{benchmark}<br>{value}",
     "dash.rank.no_value": "无数据（不参与排名）：{units}",
     # comparison
