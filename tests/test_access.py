@@ -45,6 +45,7 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
     "url-write": [({}, ALL)],
     "ov-heading": [({}, ALL)],
     "rk-graph": [({}, ALL)],
+    "rk-briefing-download": [({}, ALL)],  # the 通报 goes to every district (issue 12)
     "cmp-heatmap": [({}, ALL)],
     "tr-monthly": [({}, ALL)],
     "_pages_location": [({}, ALL)],  # 区详情's unit picker: navigates; the page itself is checked
@@ -60,6 +61,7 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
         ({"up-template-unit.value": "pudong"}, {"analyst1"}),
     ],
     "up-pending": [({}, UPLOADERS)],
+    "data-changed": [({}, UPLOADERS)],  # an upload's result makes the shell offer the months again
     "up-annotated-download": [({}, UPLOADERS)],
     "au-table": [({}, {"admin1"})],  # 审计日志
     # The review loop: the analysts' queue and decisions; a unit's own return; a district's notes.

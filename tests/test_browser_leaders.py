@@ -11,7 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import SCREENSHOTS, build_sample_db, click, console_errors, copy_db, start, wait_for
+from browser_support import (
+    SCREENSHOTS,
+    build_sample_db,
+    click,
+    console_errors,
+    copy_db,
+    sign_in_browser,
+    start_signed_in,
+    wait_for,
+)
 from docx import Document
 
 from foundation.catalogue import default_catalogue
@@ -29,12 +38,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture
 def app_url(sample: tuple[Path, Path], tmp_path: Path) -> str:
     return copy_db(sample[0], tmp_path / "dash.db")
-
-
-def _app(url: str):  # noqa: ANN202
-    from dashboard.app import create_app
-
-    return create_app(url)
 
 
 def cli_json(*argv: str):  # noqa: ANN201
@@ -57,7 +60,7 @@ def settle(dash_duo) -> None:  # noqa: ANN001
 
 
 def test_rankings_downloads_the_briefing_of_the_view_on_screen(dash_duo, app_url: str) -> None:  # noqa: ANN001
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/rankings?region=shanghai&window=year&period=2023-12")
     dash_duo.wait_for_element("#rk-graph .js-plotly-plot", timeout=30)
     click(dash_duo, "#rk-briefing-button")
@@ -73,11 +76,29 @@ def test_rankings_downloads_the_briefing_of_the_view_on_screen(dash_duo, app_url
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (str(s["rank"]), CAT.units[s["unit"]].name_zh, f"{s['composite']:.2f}") for s in scores
     ]
+    # the download is audited: who, which document, which view
+    from sqlmodel import Session
+
+    from application.audit import events
+    from store.db import open_engine
+
+    engine = open_engine(app_url)
+    with Session(engine) as session:
+        (event,) = [
+            e for e in events(session=session, kind="export") if e.detail.get("document") == "briefing"
+        ]
+    engine.dispose()
+    assert event.username == "analyst1" and event.outcome == "ok"
+    assert (event.detail["region"], event.detail["window"], event.detail["period"]) == (
+        "shanghai",
+        "year",
+        "2023-12",
+    )
     assert console_errors(dash_duo) == []
 
 
 def test_unit_page_explains_the_rank_change(dash_duo, app_url: str) -> None:  # noqa: ANN001
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/unit/jingan?region=shanghai&window=year&period=2023-12")
     dash_duo.wait_for_element("#unit-explain table", timeout=30)
     text = dash_duo.find_element("#unit-explain").text
@@ -123,7 +144,7 @@ def test_a_new_month_is_offered_after_an_upload_without_a_reload(
 
     new = tmp_path / "jingan_2024-01.xlsx"
     write_return(new, unit=CAT.units["jingan"], period="2024-01", catalogue=CAT, values=month_values(3))
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(base + "/upload?region=shanghai&window=ytd&period=2023-12")
     dash_duo.wait_for_element("#up-upload input[type=file]", timeout=30)
     settle(dash_duo)
@@ -150,7 +171,7 @@ def grid_units(dash_duo) -> list[str]:  # noqa: ANN001
 
 def test_units_without_a_value_sit_at_the_end_of_the_ranking_table(dash_duo, app_url: str) -> None:  # noqa: ANN001
     # December 2023 alone: 崇明 had no malicious-trademark lead, so its handling rate is NA (—)
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.get(
         base + "/rankings?region=shanghai&window=month&period=2023-12&indicator=malicious_tm_handling_rate"
     )
@@ -174,6 +195,8 @@ SCREEN_PAGES = [
     ("unit", "/unit/jingan", "#unit-explain table"),
     ("upload", "/upload", "#up-upload"),
     ("status", "/status", "#st-grid table"),
+    ("manage", "/manage", "#mg-target-grid .ag-row"),
+    ("audit", "/audit", "#au-table table"),  # admins only: signed in again for it
 ]
 
 
@@ -185,10 +208,14 @@ def _with_query(path: str, query: str) -> str:
 def test_every_page_is_usable_at_phone_and_wide_widths(dash_duo, app_url: str, width: str) -> None:  # noqa: ANN001
     """No page scrolls sideways at 375 px or 1,920 px; a screenshot of each goes to
     build/test-artifacts/screenshots/<page>_<width>.png (look at them)."""
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.set_window_size(*WIDTHS[width])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path, ready in SCREEN_PAGES:
+        if name == "audit":
+            click(dash_duo, "#logout-button")
+            wait_for(lambda: "/login" in dash_duo.driver.current_url, message="signed out")
+            sign_in_browser(dash_duo, base, "admin1")
         dash_duo.driver.get(base + _with_query(path, "region=shanghai&window=ytd&period=2023-12"))
         dash_duo.wait_for_element(ready, timeout=30)
         settle(dash_duo)
@@ -226,7 +253,7 @@ return [rects(a).length, rects(b).length, out.length];
 
 @pytest.mark.parametrize("width", ["phone", "wide"])
 def test_comparison_labels_clear_the_titles_and_hints_are_not_cut(dash_duo, app_url: str, width: str) -> None:  # noqa: ANN001
-    base = start(dash_duo, _app(app_url))
+    base = start_signed_in(dash_duo, app_url)
     dash_duo.driver.set_window_size(*WIDTHS[width])
     dash_duo.driver.get(base + "/comparison?mode=relative&region=shanghai&window=ytd&period=2023-12")
     dash_duo.wait_for_element("#cmp-heatmap .js-plotly-plot .hm", timeout=30)
@@ -277,7 +304,7 @@ def test_trend_marks_year_to_date_points_with_a_missing_month(dash_duo, tmp_path
     engine = open_engine(f"sqlite:///{tmp_path / 'gap.db'}")
     load_sample(engine, folder=files)
     engine.dispose()
-    base = start(dash_duo, _app(f"sqlite:///{tmp_path / 'gap.db'}"))
+    base = start_signed_in(dash_duo, f"sqlite:///{tmp_path / 'gap.db'}")
     dash_duo.driver.get(
         base
         + "/trends?region=shanghai&window=ytd&period=2023-06&indicator=mediation_success_rate&units=jingan"

@@ -239,7 +239,11 @@ def register(app: dash.Dash) -> None:
             lambda msg: (empty_figure(msg), [], [], "", alert(msg), _grid_options(0), _grid_style(0)),
         )
 
-    @app.callback(
+    # Who may download the 通报: every signed-in role ("export"); it goes to every district, so a
+    # district's clerk gets the same document as everyone. Each download is audited.
+    @guard.callback(
+        app,
+        "export",
         Output(ids.RK_BRIEFING_DOWNLOAD, "data"),
         Output(ids.RK_BRIEFING_ALERT, "children"),
         Input(ids.RK_BRIEFING_BUTTON, "n_clicks"),
@@ -253,6 +257,18 @@ def register(app: dash.Dash) -> None:
             raise PreventUpdate
         try:
             content, name = briefing_bytes(region=region, window=window, period=period)
+            from dashboard.auth import audit_now
+
+            audit_now(
+                "export",
+                detail={
+                    "document": "briefing",
+                    "file": name,
+                    "region": region,
+                    "window": window,
+                    "period": period,
+                },
+            )
         except Exception:
             log.exception("briefing failed")
             return no_update, alert(t("dash.error.internal"))
@@ -262,8 +278,8 @@ def register(app: dash.Dash) -> None:
 def briefing_bytes(*, region: str, window: str, period: str) -> tuple[bytes, str]:
     """The 通报 ``ipdash briefing`` writes for the filters on screen (default scheme, as of now).
 
-    Who may download: everyone who may see this page (the 通报 goes to every district). The
-    access rule and the audit entry of each download wait for the accounts of issue 9."""
+    Who may download: every signed-in role (the 通报 goes to every district); each download is
+    audited (kind ``export``, ``document: briefing``)."""
     from application.briefing import write_briefing
 
     buffer = io.BytesIO()
