@@ -46,6 +46,8 @@ class LoadResult:
     warnings: list[Issue] = field(default_factory=list)
     submission_id: int | None = None
     new_revisions: list[tuple[str, str, int]] = field(default_factory=list)
+    tasks: list[tuple[str, int]] = field(default_factory=list)  # layout C: task, new version no
+    tasks_unchanged: list[str] = field(default_factory=list)
     outcome: repo.SaveOutcome | None = field(default=None, repr=False)
     parsed: ParsedFile | None = field(default=None, repr=False)
 
@@ -63,6 +65,8 @@ class LoadResult:
             "errors": [{k: v for k, v in e.to_dict().items() if k in keep} for e in self.errors],
             "warnings": [{k: v for k, v in w.to_dict().items() if k in keep} for w in self.warnings],
             "revisions": [{"unit": u, "period": p, "revision": n} for u, p, n in self.new_revisions],
+            "tasks": [{"task": task, "version": n} for task, n in self.tasks],
+            "tasks_unchanged": self.tasks_unchanged,
         }
 
 
@@ -167,6 +171,11 @@ def check_file(
     )
     if parsed.errors:
         return parsed
+    if parsed.layout == "C":
+        _check_tasks(
+            parsed, session=session, catalogue=cat, region=region, as_unit=as_unit, settings=settings
+        )
+        return parsed
     parsed.errors.extend(_lock_errors(parsed, session=session))
     if not parsed.errors:
         history: pd.DataFrame | dict[tuple[str, str], dict[str, float]]
@@ -178,6 +187,69 @@ def check_file(
             cross_period_warnings(parsed, history, catalogue=cat, stock_jump_ratio=settings.stock_jump_ratio)
         )
     return parsed
+
+
+def _check_tasks(
+    parsed: ParsedFile,
+    *,
+    session: Session,
+    catalogue: Catalogue,
+    region: str | None,
+    as_unit: str | None,
+    settings: Settings,
+) -> None:
+    """A task ledger against the store: which tasks change, and the rows a district may not send."""
+    from etl.task_load import plan_task_rows, resolve_unit
+    from foundation.calendar import today as calendar_today
+    from foundation.tasks import default_task_catalogue
+    from store import tasks as task_store
+
+    ids = [row.task for row in parsed.tasks]
+    stored = {
+        k: task_store.content_of(v)
+        for k, v in task_store.current_versions(session=session, tasks=ids).items()
+    }
+    plan = plan_task_rows(
+        parsed.tasks,
+        file=parsed.file,
+        stored=stored,
+        tasks=default_task_catalogue(),
+        catalogue=catalogue,
+        region=region or settings.region,
+        scope_unit=resolve_unit(as_unit, catalogue) if as_unit else None,
+        today=calendar_today(settings.timezone),
+    )
+    parsed.errors.extend(plan.errors)
+    parsed.warnings.extend(plan.warnings)
+    parsed.task_plan = plan
+
+
+def _save_tasks(
+    parsed: ParsedFile, result: LoadResult, *, session: Session, name: str, content: bytes,
+    submitted_by: str, as_unit: str | None, when: datetime | None,
+) -> LoadResult:  # fmt: skip
+    from store import tasks as task_store
+
+    plan = parsed.task_plan
+    submission_id, written = task_store.save_task_ledger(
+        session=session,
+        changes=plan.changes,
+        file_name=name,
+        sha256=parsed.sha256,
+        submitted_by=submitted_by,
+        submitted_at=when,
+        as_unit=as_unit,
+        warnings=[w.to_dict() for w in parsed.warnings],
+        content=content,
+    )
+    result.status = "accepted" if written else "unchanged"
+    result.submission_id = submission_id
+    result.tasks = written
+    result.tasks_unchanged = sorted(
+        set(plan.unchanged) | {c.task for c in plan.changes} - {t for t, _ in written}
+    )
+    result.parsed = parsed
+    return result
 
 
 def load_file(
@@ -217,6 +289,18 @@ def load_file(
         return result
     content = source if isinstance(source, bytes) else Path(source).read_bytes()
     when = received_at(parsed) if callable(received_at) else received_at
+    if parsed.layout == "C":
+        by = submitted_by or default_user()
+        return _save_tasks(
+            parsed,
+            result,
+            session=session,
+            name=name,
+            content=content,
+            submitted_by=by,
+            as_unit=as_unit,
+            when=when,
+        )
     outcome = repo.save_submission(
         session=session,
         records=[repo.RecordToSave(r.unit, r.period, r.values, r.blanks, r.notes) for r in parsed.records],
@@ -294,8 +378,9 @@ def load_paths(
                 )
                 if result.status == "accepted":
                     session.commit()
-                    assert result.outcome is not None and result.parsed is not None
-                    cache.committed(result.parsed, result.outcome)
+                    assert result.parsed is not None
+                    if result.outcome is not None:
+                        cache.committed(result.parsed, result.outcome)
                 else:
                     session.rollback()
             except Exception as exc:  # a fault of ours or the database's: report, keep going, write nothing

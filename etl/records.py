@@ -40,8 +40,12 @@ class Reason(StrEnum):
     FORMULA_NO_VALUE = "formula_no_value"
     TASK_INVALID = "task_invalid"  # a task-ledger (layout C) cell: missing, duplicate, bad date or state
     TASK_NOT_OWNED = "task_not_owned"  # a district's ledger row for a task its unit does not own
+    TASK_UNKNOWN = (
+        "task_unknown"  # a row for a task in neither the catalogue nor the store, not from an analyst
+    )
     # warnings: the file is accepted and the warning stored with it
     BLANK_AS_ZERO = "blank_as_zero"
+    TASK_DEFINITION_KEPT = "task_definition_kept"  # a district's row differs in what only analysts edit
     UNKNOWN_ROW = "unknown_row"
     UNKNOWN_COLUMN = "unknown_column"
     UNKNOWN_SHEET = "unknown_sheet"
@@ -106,6 +110,7 @@ class ParsedFile:
     warnings: list[Issue] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)  # layout A header: 填报人, 联系电话, 填报日期
     tasks: list[Any] = field(default_factory=list)  # layout C: etl.task_ledger.TaskRow, one per task
+    task_plan: Any = None  # layout C, once checked against the store: etl.task_load.TaskPlan
 
     @property
     def ok(self) -> bool:

@@ -218,6 +218,21 @@ class TaskCatalogue:
         doc = (plan.doc_no or plan.title) if plan else task.plan
         return f"{doc} {task.clause}".strip()
 
+    def get(self, task_id: str) -> Task | None:
+        """A plan task by id; a recurring report by ``<id>-<year>`` (``001-R1-2025``)."""
+        if task_id in self.tasks:
+            return self.tasks[task_id]
+        stem, _, year = task_id.rpartition("-")
+        if year.isdigit() and len(year) == 4:
+            for r in self.recurring:
+                if r.task == stem:
+                    return r.for_year(int(year))
+        return None
+
+    def region_of(self, task: Task, default: str) -> str:
+        plan = self.plans.get(task.plan)
+        return plan.region if plan and plan.region else default
+
     def all_tasks(self, years: Iterable[int]) -> list[Task]:
         """The plans' tasks plus each recurring report for ``years``, in catalogue order."""
         out = list(self.tasks.values())

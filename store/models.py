@@ -9,7 +9,7 @@ Schema changes go through Alembic migrations in ``store/migrations``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -262,3 +262,58 @@ class SchemeChoice(SQLModel, table=True):
     version: str = Field(max_length=12)
     by: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow)
+# --- plan tasks (督查督办) -----------------------------------------------------------------------
+
+
+class TaskVersion(SQLModel, table=True):
+    """One version of a plan task: everything known of it from ``recorded_at`` until the next
+    version. Append-only like revisions: a change (a ledger row, a report in the browser, an
+    analyst's edit or close) adds version ``version_no + 1``; nothing is updated or deleted, so
+    the status as it stood on any earlier day is the highest version recorded by then, and the
+    previous values of a change are the version before it (``changes`` lists them too)."""
+
+    __tablename__ = "task_version"
+    __table_args__ = (
+        UniqueConstraint("task", "version_no", name="uq_task_version_no"),
+        Index("ix_task_version_task_recorded", "task", "recorded_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=40)
+    version_no: int
+    # the task itself (a catalogue task starts as the catalogue says; analysts may edit it)
+    plan: str = Field(default="", max_length=20)
+    source: str = Field(default="")
+    title: str
+    lead: str
+    owners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deadline: date | None = None  # None: ongoing
+    deadline_text: str = Field(default="", max_length=40)
+    closed: bool = False  # closed by an analyst (cancelled or merged): no longer chased
+    # what the owners report
+    progress: str = Field(max_length=12)  # not_started | in_progress | done
+    done_on: date | None = None
+    note: str = Field(default="")
+    updated_on: date | None = None  # the date the owner's report speaks of
+    # who and when
+    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_by: str = Field(max_length=80)
+    action: str = Field(max_length=12)  # ledger | report | create | edit | close | reopen
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TaskEvidence(SQLModel, table=True):
+    """A file an owner attached to a progress report (PDF, Word, Excel, image), kept whole with
+    its SHA-256; shown with the version it came with."""
+
+    __tablename__ = "task_evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=40, index=True)
+    version_id: int = Field(foreign_key="task_version.id")
+    file_name: str
+    media_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    uploaded_at: datetime = Field(default_factory=utcnow)
+    uploaded_by: str = Field(max_length=80)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

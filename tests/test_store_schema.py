@@ -18,6 +18,8 @@ def test_migrations_reach_head_and_sync_catalogue(engine):
         "measure_value",
         "unit_target",
         "period_lock",
+        "task_version",
+        "task_evidence",
     } <= tables
     with Session(engine) as s:
         units = s.exec(select(Unit)).all()

@@ -94,6 +94,10 @@ def _load(args: argparse.Namespace) -> int:
         bar.write(line) if show_bar else print(line)
         for issue in result.errors:
             (bar.write if show_bar else print)(f"    {issue.message}")
+        if result.tasks or result.tasks_unchanged:  # a task ledger (layout C)
+            changed = "、".join(f"{task}（第{no}版）" for task, no in result.tasks) or "—"
+            text = t("load.tasks_line", changed=changed, n_unchanged=len(result.tasks_unchanged))
+            (bar.write if show_bar else print)(f"    {text}")
     bar.close()
     if args.json:
         json.dump(results, sys.stdout, ensure_ascii=False, indent=1)

@@ -40,6 +40,7 @@ MESSAGES: dict[str, str] = {
     "load.line": "{status}({code})\t{file}\t单位={unit}\t报告期={periods}\t错误 {n_errors} 条\t警告 {n_warnings} 条",
     "load.summary": "共 {n} 个文件：接收 {accepted}，内容未变 {unchanged}，拒收 {rejected}",
     "load.progress": "载入",
+    "load.tasks_line": "任务台账：更新 {changed}；内容未变 {n_unchanged} 项",
     "history.header": "{unit} {period} 的修订记录：",
     "history.row": "{mark} 第{no}版\t{at}\t{by}\t{file}{restored}\t警告 {n_warnings} 条",
     "history.restored": "（恢复自第{no}版）",

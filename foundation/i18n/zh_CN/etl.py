@@ -158,5 +158,13 @@ MESSAGES.update(
         "etl.task.updated_future": "{where}（任务 {task}）：更新日期 {value} 晚于今天（{today}）",
         "etl.task.progress": "{where}（任务 {task}）：进展状态“{value}”无效；只能填写 {allowed}",
         "etl.task.not_owned": "{where}（任务 {task}）：该任务的牵头或责任单位不含{unit}，不能由{unit}报送",
+        "etl.task.unknown_task": (
+            "{where}（任务 {task}）：任务目录中没有任务编号 {value}；新任务只能由市局分析人员建立，"
+            "请核对任务编号（可用 ipdash tasks template 导出现有任务）"
+        ),
+        "etl.task.definition_kept": (
+            "{where}（任务 {task}）：{column}与已登记的“{stored}”不同，未采用"
+            "（任务内容、牵头和责任单位、完成时限由市局维护，区里报送只更新进展）"
+        ),
     }
 )
