@@ -15,4 +15,5 @@ COMMAND_MODULES = [
     "ipdash.commands.users",
     "ipdash.commands.backup",
     "ipdash.commands.briefing",
+    "ipdash.commands.tasks",
 ]

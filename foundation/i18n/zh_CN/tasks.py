@@ -1,0 +1,24 @@
+"""User-visible text of the plan-task ledger (督查督办): ``ipdash tasks``, the 任务督办 page, the
+任务进展 sheet of the assessment workbook."""
+
+MESSAGES: dict[str, str] = {
+    "tasks.bad_date": "日期格式应为 YYYY-MM-DD：{value}",
+    "tasks.table_header": "截至 {as_of} 的任务状态（共 {n} 项，红色在前）：",
+    "tasks.table_row": "{mark} {task}\t{state}{overdue}\t时限 {deadline}\t{lead}\t{title}",
+    "tasks.days_overdue": "（逾期 {n} 天）",
+    "tasks.template_written": "已写出任务台账 {file}（{n} 项任务）：填写进展后用 ipdash load 载入",
+    "tasks.write_failed": "无法写出 {file}（{error}）",
+    "tasks.colour.red": "红",
+    "tasks.colour.yellow": "黄",
+    "tasks.colour.green": "绿",
+    "tasks.state.done": "按期完成",
+    "tasks.state.done_late": "逾期完成",
+    "tasks.state.overdue": "逾期未完成",
+    "tasks.state.due_soon": "临近时限",
+    "tasks.state.stale": "久未更新",
+    "tasks.state.in_progress": "推进中",
+    "tasks.state.not_started": "未启动",
+    "tasks.progress.not_started": "未启动",
+    "tasks.progress.in_progress": "推进中",
+    "tasks.progress.done": "已完成",
+}
