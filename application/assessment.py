@@ -22,7 +22,9 @@ Sheets, in order:
 5. ``修订记录``: every submission revision used (unit, period, revision number, arrival times,
    who, file name, file SHA-256, content fingerprint), then those that arrived after the cut-off
    and were therefore not used.
-6. One sheet per period of raw data, named ``2023-01`` … and ``2023`` for annual measures.
+6. ``任务进展``: every plan task (督查督办; of the unit, for a scorecard) as it stood at ``as_of``
+   (the task versions recorded by then; the state judged on that Beijing day), red first.
+7. One sheet per period of raw data, named ``2023-01`` … and ``2023`` for annual measures.
 
 Decisions written down:
 - **Raw data layout.** Layout B is one sheet per period, so the values used cannot live on a
@@ -85,6 +87,7 @@ from application.display import (
     excel_measure_format,
     excel_value_format,
 )
+from application.tasks import task_statuses
 from foundation.calendar import BEIJING, Window, comparison_ends, periods_needed, window_months
 from foundation.catalogue import CITY, Catalogue, Indicator, Term, Unit, default_catalogue
 from foundation.i18n import t
@@ -178,7 +181,10 @@ class AssessmentData:
     unit: str | None = None  # a one-unit scorecard
     scheme_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    settings: Settings = BUILT_IN  # due day, time zone, small-denominator threshold of this export
+    settings: Settings = BUILT_IN
+    tasks: list[Any] = field(
+        default_factory=list
+    )  # application.tasks.TaskStatus at as_of  # due day, time zone, small-denominator threshold of this export
 
     @property
     def tz(self) -> str:
@@ -251,6 +257,15 @@ def collect_assessment(
         catalogue=cat,
         unit=unit,
         settings=settings,
+        tasks=task_statuses(
+            session=session,
+            as_of=moment.astimezone(ZoneInfo(settings.timezone)).date(),
+            known_by=moment,
+            unit=unit,
+            region=region,
+            catalogue=cat,
+            tz=settings.timezone,
+        ),
     )
 
 
@@ -1222,6 +1237,45 @@ def fit_row_heights(ws: Worksheet, line_height: float = 15.0) -> None:
             ws.row_dimensions[r].height = max(current or 0.0, line_height * lines + 3)
 
 
+_TASK_FILLS = {
+    "red": PatternFill("solid", fgColor="F8CBAD"),
+    "yellow": PatternFill("solid", fgColor="FFE699"),
+    "green": PatternFill("solid", fgColor="C6E0B4"),
+}
+
+
+def _write_tasks(ws: Worksheet, data: AssessmentData) -> None:
+    """任务进展: every plan task (of the unit, for a scorecard) as it stood at ``as_of``, red first.
+    The header's first cell is 序号, not 任务编号, so the workbook is never taken for a task ledger
+    (and the readers skip this sheet by name)."""
+    from application.tasks import colour_counts
+
+    labels = t("tasks.sheet.columns").split("|")
+    widths = [6, 11, 36, 20, 16, 30, 13, 9, 11, 11, 36, 11, 8]
+    counts = colour_counts(data.tasks)
+    day = data.as_of.astimezone(ZoneInfo(data.tz)).date().isoformat()
+    subtitle = t("tasks.sheet.subtitle", as_of=format_as_of(data.as_of, tz=data.tz), day=day, **counts)
+    _title(ws, t("tasks.sheet.title"), subtitle, len(labels))
+    _header(ws, 3, labels, widths)
+    for i, s in enumerate(data.tasks, start=1):
+        row = 3 + i
+        values = [
+            i, s.task, s.title, s.source, s.lead, "、".join(o for o in s.owners if o != s.lead),
+            s.deadline_text or s.deadline, t(f"tasks.progress.{s.progress}"), s.done_on or "",
+            s.last_update or "", s.note, t(f"tasks.colour.{s.colour}") + "·" + t(f"tasks.state.{s.state}"),
+            s.days_overdue if s.days_overdue is not None else "",
+        ]  # fmt: skip
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row, col, value)
+            cell.border = _BOX
+            cell.alignment = _WRAP
+        ws.cell(row, 12).fill = _TASK_FILLS[s.colour]
+    if not data.tasks:
+        _footnote(ws, 4, t("tasks.sheet.none"), len(labels))
+    ws.freeze_panes = "C4"
+    _print_setup(ws, title_rows="3:3")
+
+
 def write_assessment(target: str | Path | BinaryIO, data: AssessmentData) -> None:
     """Write the assessment workbook (or the one-unit scorecard when ``data.unit`` is set)."""
     wb = Workbook()
@@ -1239,8 +1293,10 @@ def write_assessment(target: str | Path | BinaryIO, data: AssessmentData) -> Non
     revisions = wb.create_sheet(assessment_sheet("revisions"))
     _write_notes(notes, data)
     _write_revisions(revisions, data)
+    tasks = wb.create_sheet(assessment_sheet("tasks"))
+    _write_tasks(tasks, data)
     _write_raw(wb, raw_index, data)  # appends the period sheets after the named ones
-    for ws in (wb.worksheets[0], wb[assessment_sheet("detail")], raw_index, notes, revisions):
+    for ws in (wb.worksheets[0], wb[assessment_sheet("detail")], raw_index, notes, revisions, tasks):
         fit_row_heights(ws)
     wb.active = 0
     wb.save(target)

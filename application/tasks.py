@@ -93,10 +93,12 @@ def task_contents(
     tasks: TaskCatalogue | None = None,
     region: str = "shanghai",
     tz: str = BEIJING,
+    known_by: datetime | None = None,
 ) -> dict[str, tuple[dict[str, Any], int]]:
-    """task → (content as known at the end of ``as_of``, version number; 0 = the catalogue)."""
+    """task → (content as known at the end of ``as_of`` — or at ``known_by`` — and its version
+    number; 0 = as the catalogue states it)."""
     cat = tasks or default_task_catalogue()
-    stored = task_store.current_versions(session=session, as_of=end_of_day(as_of, tz))
+    stored = task_store.current_versions(session=session, as_of=known_by or end_of_day(as_of, tz))
     out: dict[str, tuple[dict[str, Any], int]] = {}
     for task in cat.all_tasks(range(RECURRING_FROM, as_of.year + 1)):
         plan = cat.plans.get(task.plan)
@@ -117,14 +119,16 @@ def task_statuses(
     tasks: TaskCatalogue | None = None,
     catalogue: Catalogue | None = None,
     tz: str = BEIJING,
+    known_by: datetime | None = None,
 ) -> list[TaskStatus]:
     """Every task open on ``as_of`` with its state and colour, red first (then yellow, green),
-    earliest deadline first within a state; ``unit``: only tasks linked to that unit."""
+    earliest deadline first within a state; ``unit``: only tasks linked to that unit;
+    ``known_by``: a moment (the assessment's --as-of) instead of the end of ``as_of``."""
     cat = tasks or default_task_catalogue()
     units_cat = catalogue or default_catalogue()
     out: list[TaskStatus] = []
     for name, (content, version) in task_contents(
-        session=session, as_of=as_of, tasks=cat, region=region, tz=tz
+        session=session, as_of=as_of, tasks=cat, region=region, tz=tz, known_by=known_by
     ).items():
         if content["closed"]:
             continue

@@ -17,6 +17,7 @@ ASSESSMENT_SHEETS: dict[str, str] = {
     "raw": "export.sheet.raw",
     "notes": "export.sheet.notes",
     "revisions": "export.sheet.revisions",
+    "tasks": "export.sheet.tasks",
 }
 
 

@@ -85,7 +85,7 @@ def test_every_exported_figure_equals_cli_and_service(engine, db_url, tmp_path, 
         frame = service.indicator_table(session=session, region="shanghai", period=PERIOD, window="ytd")
         scores = service.score_table(session=session, region="shanghai", period=PERIOD, window="ytd")
     wb = load_workbook(path)
-    assert wb.sheetnames[:5] == ["综合排名", "指标明细", "原始数据", "口径说明", "修订记录"]
+    assert wb.sheetnames[:6] == ["综合排名", "指标明细", "原始数据", "口径说明", "修订记录", "任务进展"]
 
     # -- 综合排名: one row per unit, in the CLI's rank order
     ws = wb["综合排名"]
@@ -240,7 +240,7 @@ def test_raw_data_sheets_round_trip_through_load(engine, db_url, tmp_path, capsy
     seed_scenario(engine)
     path = export(capsys, db_url, tmp_path / "raw.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames[5:] == ["2023-01", "2023-02", "2023-03", "2023"]
+    assert wb.sheetnames[6:] == ["2023-01", "2023-02", "2023-03", "2023"]
     index = sheet_rows(wb["原始数据"])
     assert [r[0] for r in index[4:8]] == ["2023-01", "2023-02", "2023-03", "2023"]
     assert index[5][3] == 3  # units reporting 2023-02: huangpu, xuhui, pudong
@@ -399,3 +399,40 @@ def test_formula_and_method_texts() -> None:
     assert "目标值 95%" in method_text(
         rules["complaint_closure_rate"], CAT.indicators["complaint_closure_rate"]
     )
+
+
+# --- 任务进展 (plan tasks as of the export's --as-of) ------------------------------------------------
+
+
+def test_task_sheet_as_of_the_export_time(engine, db_url, tmp_path, capsys) -> None:  # noqa: ANN001
+    """003-02 (deadline 2024-12-31) reported done on 2024-12-20 in a ledger recorded at 2025-01-10
+    10:00 Beijing. An export --as-of 2025-01-10T09:00 still shows it overdue (10 days: 1–10 Jan); one
+    as of 10:30 shows it done (green). The scorecard of 静安 has no 003-02 (浦东's)."""
+    from test_task_store import T02, write
+
+    from etl.load import load_paths
+
+    seed_scenario(engine)
+    ledger = write(tmp_path / "t.xlsx", [[*T02, "已完成", "2024-12-20", "已印发", "2025-01-10"]])
+    when = datetime(2025, 1, 10, 2, 0, tzinfo=UTC)  # 10:00 Beijing
+    (result,) = list(load_paths([ledger], engine=engine, submitted_by="analyst1", received_at=when))
+    assert result.status == "accepted"
+
+    def task_rows(path: Path) -> dict[str, list]:  # noqa: ANN202
+        ws = load_workbook(path)["任务进展"]
+        assert [c.value for c in ws[3]][:2] == ["序号", "任务编号"]
+        return {r[1]: list(r) for r in ws.iter_rows(min_row=4, values_only=True) if r[1]}
+
+    before = task_rows(export(capsys, db_url, tmp_path / "a.xlsx", "--as-of", "2025-01-10T09:00"))
+    assert (
+        before["003-02"][7] == "未启动"
+        and before["003-02"][11] == "红·逾期未完成"
+        and before["003-02"][12] == 10
+    )
+    after = task_rows(export(capsys, db_url, tmp_path / "b.xlsx", "--as-of", "2025-01-10T10:30"))
+    assert after["003-02"][7] == "已完成" and after["003-02"][8] == "2024-12-20"
+    assert after["003-02"][11] == "绿·按期完成" and after["003-02"][12] is None
+    card = task_rows(
+        export(capsys, db_url, tmp_path / "c.xlsx", "--as-of", "2025-01-10T10:30", "--unit", "jingan")
+    )
+    assert "003-02" not in card and "004-08" in card

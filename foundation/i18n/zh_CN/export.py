@@ -79,6 +79,7 @@ MESSAGES: dict[str, str] = {
     "export.sheet.notes": "口径说明",
     "export.sheet.revisions": "修订记录",
     "export.sheet.scorecard": "得分卡",
+    "export.sheet.tasks": "任务进展",
     # -- titles
     "export.title.composite": "{region}知识产权保护水平绩效考核 综合排名（{window}，截至 {period}）",
     "export.title.detail": "{region}知识产权行政保护指标明细（{window}，截至 {period}）",

@@ -21,4 +21,9 @@ MESSAGES: dict[str, str] = {
     "tasks.progress.not_started": "未启动",
     "tasks.progress.in_progress": "推进中",
     "tasks.progress.done": "已完成",
+    # the 任务进展 sheet of the assessment workbook
+    "tasks.sheet.title": "规划任务进展（督查督办）",
+    "tasks.sheet.subtitle": "截至 {as_of} 已登记的进展；状态按 {day} 判定。红 {red} 项，黄 {yellow} 项，绿 {green} 项",
+    "tasks.sheet.columns": "序号|任务编号|任务内容|来源|牵头单位|责任单位|完成时限|进展状态|完成日期|最近更新|进展情况|状态|逾期天数",
+    "tasks.sheet.none": "没有需要督办的任务",
 }
