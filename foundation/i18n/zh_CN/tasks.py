@@ -26,4 +26,9 @@ MESSAGES: dict[str, str] = {
     "tasks.sheet.subtitle": "截至 {as_of} 已登记的进展；状态按 {day} 判定。红 {red} 项，黄 {yellow} 项，绿 {green} 项",
     "tasks.sheet.columns": "序号|任务编号|任务内容|来源|牵头单位|责任单位|完成时限|进展状态|完成日期|最近更新|进展情况|状态|逾期天数",
     "tasks.sheet.none": "没有需要督办的任务",
+    # evidence files
+    "tasks.evidence.too_big": "佐证材料 {file} 大小为 {size:,} 字节，超过 {limit} MB 上限，未接收",
+    "tasks.evidence.empty": "佐证材料 {file} 是空文件，未接收",
+    "tasks.evidence.bad_type": "佐证材料 {file} 的内容不是可接收的格式（按文件内容判断，而非文件名），只接收 {allowed}",
+    "tasks.evidence.name_mismatch": "佐证材料 {file} 的内容是 {kind} 文件，与文件名的扩展名不符，请改正文件名后重新上传",
 }
