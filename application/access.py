@@ -11,6 +11,11 @@ navigation and the access-matrix test all read it; nothing else decides.
 | manage            | ✗     | ✓       | ✗      | ✗ (locks, targets, schemes)     |
 | export            | ✓     | ✓       | ✓      | ✓ (the scorecard of U only)      |
 | administer        | ✓     | ✗       | ✗      | ✗ (users, audit log)            |
+| report_task       | ✗     | ✓       | ✗      | ✓ (tasks U owns: progress, evidence) |
+
+Plan tasks (issue 11): every role sees the 任务督办 page; a clerk sees only the tasks its unit owns
+(``application.tasks.may_see_task``) and their evidence; analysts create, edit and close tasks
+(``manage``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "manage": frozenset({Role.ANALYST}),
     "export": frozenset(Role),
     "administer": frozenset({Role.ADMIN}),
+    "report_task": frozenset({Role.ANALYST, Role.CLERK}),
 }
 
 

@@ -35,6 +35,8 @@ KINDS = (
     "export",
     "user",
     "refused",
+    "task",  # plan tasks: report, create, edit, close
+    "evidence",  # an evidence file downloaded
 )
 
 

@@ -151,6 +151,7 @@ def load_upload(
                 "periods": result.periods,
                 "as_unit": as_unit,
                 "revisions": [list(r) for r in result.new_revisions],
+                "tasks": [list(r) for r in result.tasks],  # a task ledger: task, new version
                 "errors": [e.message for e in result.errors][:20],
             },
         )

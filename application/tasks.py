@@ -18,14 +18,21 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from application import audit
+from application.access import Account, Role, allowed
+from application.evidence import EvidenceError, check_evidence
 from etl.task_load import catalogue_content, task_units
 from foundation.calendar import BEIJING
 from foundation.catalogue import Catalogue, default_catalogue
+from foundation.i18n import t
 from foundation.tasks import (
     PROGRESS_TEXT,
     STATE_ORDER,
+    DateFormError,
     TaskCatalogue,
     default_task_catalogue,
+    parse_date,
+    split_owners,
     task_state,
 )
 from store import tasks as task_store
@@ -206,3 +213,283 @@ def write_template(
     rows = ledger_rows(task_statuses(session=session, as_of=as_of, unit=unit, region=region))
     write_task_ledger(target, rows)
     return len(rows)
+
+
+# --- who may see and do what (issue 9's roles; the dashboard's gate and these functions agree) -----
+
+
+def linked_units_of(content: dict[str, Any], *, region: str = "shanghai") -> list[str]:
+    return task_units(content, default_task_catalogue(), default_catalogue(), region)
+
+
+def may_see_task(account: Account | None, units: Iterable[str]) -> bool:
+    """Every role sees every task but a clerk, who sees the tasks its unit owns."""
+    if not allowed(account, "view"):
+        return False
+    assert account is not None
+    return allowed(account, "view_other_units") or (account.unit is not None and account.unit in set(units))
+
+
+def may_report(account: Account | None, units: Iterable[str]) -> bool:
+    """Progress and evidence: an analyst on any task; a clerk on the tasks its unit owns."""
+    if not allowed(account, "report_task"):
+        return False
+    assert account is not None
+    return account.role != Role.CLERK or (account.unit is not None and account.unit in set(units))
+
+
+def statuses_for(
+    account: Account | None, *, session: Session, as_of: date, region: str = "shanghai", tz: str = BEIJING
+) -> list[TaskStatus]:
+    """What this person may see: a clerk's unit's tasks, everyone else's all."""
+    if not allowed(account, "view"):
+        return []
+    assert account is not None
+    unit = None if allowed(account, "view_other_units") else (account.unit or "—")
+    return task_statuses(session=session, as_of=as_of, unit=unit, region=region, tz=tz)
+
+
+class TaskError(ValueError):
+    """A request about a task that cannot be done; the message is for the user (Chinese)."""
+
+
+MAX_NOTE = 500
+
+
+def _current(session: Session, task: str, region: str) -> tuple[dict[str, Any], Any]:
+    """(content now, newest stored version or None); TaskError for an unknown task."""
+    stored = task_store.current_versions(session=session, tasks=[task]).get(task)
+    if stored is not None:
+        return task_store.content_of(stored), stored
+    found = default_task_catalogue().get(task)
+    if found is None:
+        raise TaskError(t("tasks.error.unknown", task=task))
+    return catalogue_content(found, default_task_catalogue()), None
+
+
+def task_visible(account: Account | None, task: str, *, session: Session, region: str = "shanghai") -> bool:
+    try:
+        content, _ = _current(session, task, region)
+    except TaskError:
+        return False
+    return may_see_task(account, linked_units_of(content, region=region))
+
+
+def _audit(session: Session, account: Account, action: str, task: str, address: str, **detail: Any) -> None:
+    audit.record(
+        "task",
+        session=session,
+        username=account.username,
+        address=address,
+        detail={"action": action, "task": task, **detail},
+    )
+
+
+def report_progress(
+    *,
+    session: Session,
+    account: Account,
+    task: str,
+    progress: str,
+    note: str,
+    done_on: date | None,
+    files: Iterable[tuple[str, bytes]] = (),
+    today: date,
+    address: str = "",
+    region: str = "shanghai",
+) -> int:
+    """An owner's report: progress, a sentence, evidence files. Returns the new version number.
+    PermissionError when this person may not report on the task (checked here too, not only by
+    the page); TaskError for a bad value or file. Nothing is written on any error. The caller commits."""
+    content, previous = _current(session, task, region)
+    if not may_report(account, linked_units_of(content, region=region)):
+        raise PermissionError(task)
+    if progress not in PROGRESS_TEXT:
+        raise TaskError(t("tasks.error.progress", allowed=" | ".join(PROGRESS_TEXT.values())))
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise TaskError(t("tasks.error.note_long", n=MAX_NOTE))
+    if progress == "done" and done_on is None:
+        raise TaskError(t("tasks.error.done_missing"))
+    if done_on is not None and done_on > today:
+        raise TaskError(t("tasks.error.done_future", day=done_on.isoformat(), today=today.isoformat()))
+    try:
+        checked = [check_evidence(name, data) for name, data in files]
+    except EvidenceError as exc:
+        raise TaskError(str(exc)) from exc
+    new = {**content, "progress": progress, "note": note, "done_on": done_on if progress == "done" else None}
+    new["updated_on"] = today
+    version = task_store.add_version(
+        session=session,
+        change=task_store.TaskChange(task, new, "report"),
+        previous=previous,
+        recorded_by=account.label,
+    )
+    if version is None:  # the same report on the same day: files go with the version that has it
+        if not checked or previous is None:
+            raise TaskError(t("tasks.error.unchanged"))
+        version = previous
+    for ev in checked:
+        task_store.add_evidence(
+            session=session,
+            version=version,
+            file_name=ev.file_name,
+            media_type=ev.media_type,
+            sha256=ev.sha256,
+            content=ev.content,
+            uploaded_by=account.label,
+        )
+    _audit(
+        session, account, "report", task, address,
+        progress=progress, version=version.version_no,
+        files=[{"file": ev.file_name, "sha256": ev.sha256, "bytes": len(ev.content)} for ev in checked],
+    )  # fmt: skip
+    return int(version.version_no)
+
+
+@dataclass(frozen=True)
+class TaskFields:
+    """What an analyst sets on a task (the form of 任务督办)."""
+
+    title: str
+    lead: str
+    owners: str  # co-owners, separated by 、 ， , ;
+    deadline: str  # any 完成时限 form of a ledger
+    source: str = ""
+
+
+def _definition(fields: TaskFields) -> dict[str, Any]:
+    title, lead = fields.title.strip(), fields.lead.strip()
+    if not title or not lead:
+        raise TaskError(t("tasks.error.required"))
+    try:
+        deadline = parse_date(fields.deadline, allow_ongoing=True)
+    except DateFormError as exc:
+        raise TaskError(t("tasks.error.deadline", value=fields.deadline)) from exc
+    owners = list(dict.fromkeys([lead, *split_owners(fields.owners)]))
+    return {"title": title[:300], "lead": lead[:100], "owners": owners, "deadline": deadline,
+            "deadline_text": fields.deadline.strip()[:40], "source": fields.source.strip()[:200]}  # fmt: skip
+
+
+def _manager(account: Account, task: str) -> None:
+    if not allowed(account, "manage"):
+        raise PermissionError(task)
+
+
+def create_task(
+    *,
+    session: Session,
+    account: Account,
+    task: str,
+    fields: TaskFields,
+    address: str = "",
+    region: str = "shanghai",
+) -> None:
+    """A new task (an analyst's): its id must be new to the catalogue and the store."""
+    _manager(account, task)
+    task = task.strip()
+    if not task or len(task) > 40:
+        raise TaskError(t("tasks.error.id"))
+    exists = default_task_catalogue().get(task) is not None
+    if exists or task_store.current_versions(session=session, tasks=[task]):
+        raise TaskError(t("tasks.error.exists", task=task))
+    content = {**_definition(fields), "plan": "", "closed": False, "progress": "not_started",
+               "done_on": None, "note": "", "updated_on": None}  # fmt: skip
+    task_store.add_version(
+        session=session,
+        change=task_store.TaskChange(task, content, "create"),
+        previous=None,
+        recorded_by=account.label,
+    )
+    _audit(session, account, "create", task, address, deadline=content["deadline_text"])
+
+
+def edit_task(
+    *,
+    session: Session,
+    account: Account,
+    task: str,
+    fields: TaskFields,
+    address: str = "",
+    region: str = "shanghai",
+) -> bool:
+    """Change a task's text, owners or deadline; False when nothing changed."""
+    _manager(account, task)
+    content, previous = _current(session, task, region)
+    new = {**content, **_definition(fields)}
+    if not new["source"]:
+        new["source"] = content["source"]
+    version = task_store.add_version(
+        session=session, change=task_store.TaskChange(task, new, "edit"), previous=previous, recorded_by=account.label
+    ) if previous is not None or new != content else None  # fmt: skip
+    if version is None:
+        return False
+    _audit(session, account, "edit", task, address, changes=version.changes)
+    return True
+
+
+def close_task(
+    *, session: Session, account: Account, task: str, reason: str, reopen: bool = False,
+    address: str = "", region: str = "shanghai",
+) -> bool:  # fmt: skip
+    """Close a task (no longer chased: cancelled, merged, superseded) with a reason, or reopen it."""
+    _manager(account, task)
+    if not reason.strip():
+        raise TaskError(t("tasks.error.reason"))
+    content, previous = _current(session, task, region)
+    new = {**content, "closed": not reopen}
+    if new == content:
+        return False
+    version = task_store.add_version(
+        session=session,
+        change=task_store.TaskChange(task, new, "reopen" if reopen else "close"),
+        previous=previous,
+        recorded_by=account.label,
+    )
+    assert version is not None
+    version.changes = {**version.changes, "reason": reason.strip()[:MAX_NOTE]}
+    _audit(session, account, "reopen" if reopen else "close", task, address, reason=reason.strip()[:MAX_NOTE])
+    return True
+
+
+# --- history and evidence for the page ------------------------------------------------------------
+
+
+def task_history(
+    account: Account | None, task: str, *, session: Session, region: str = "shanghai"
+) -> tuple[list[Any], list[Any]]:
+    """(versions oldest first, evidence files without bytes) of a task this person may see;
+    PermissionError otherwise."""
+    if not task_visible(account, task, session=session, region=region):
+        raise PermissionError(task)
+    return task_store.history(session=session, task=task), task_store.evidence_list(
+        session=session, task=task
+    )
+
+
+def evidence_download(
+    account: Account | None,
+    evidence_id: int,
+    *,
+    session: Session,
+    address: str = "",
+    region: str = "shanghai",
+) -> tuple[str, str, bytes]:
+    """(file name, media type, bytes) of an evidence file of a task this person may see, audited;
+    PermissionError otherwise (a file of an unknown id too: nothing tells which ids exist)."""
+    row = task_store.evidence_file(session=session, evidence_id=evidence_id)
+    if row is None or account is None or not task_visible(account, row.task, session=session, region=region):
+        raise PermissionError(evidence_id)
+    audit.record(
+        "evidence",
+        session=session,
+        username=account.username,
+        address=address,
+        detail={"task": row.task, "file": row.file_name, "sha256": row.sha256},
+    )
+    return row.file_name, row.media_type, bytes(row.content)
+
+
+def evidence_visible(account: Account | None, evidence_id: int, *, session: Session) -> bool:
+    row = task_store.evidence_file(session=session, evidence_id=evidence_id)
+    return row is not None and task_visible(account, row.task, session=session)

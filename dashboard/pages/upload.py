@@ -465,7 +465,9 @@ def confirm(pending: list[dict[str, Any]], *, as_unit: str | None, region: str) 
             username=who.username if who else "",
             address=flask.request.remote_addr or "" if flask.has_request_context() else "",
         )
-        if result.status == "accepted":
+        if result.status == "accepted" and result.tasks:  # a task ledger (layout C)
+            detail = "、".join(t("dash.up.task_version", task=task, no=n) for task, n in result.tasks)
+        elif result.status == "accepted":
             detail = "、".join(
                 t("dash.up.revision", unit=u, period=p, no=n) for u, p, n in result.new_revisions
             )

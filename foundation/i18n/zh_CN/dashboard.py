@@ -152,6 +152,7 @@ MESSAGES: dict[str, str] = {
     "dash.up.nothing_to_load": "没有可载入的文件。",
     "dash.up.loaded": "载入完成（提交人：{by}）",
     "dash.up.revision": "{unit} {period} 第{no}版",
+    "dash.up.task_version": "任务 {task} 第{no}版",
     "dash.up.unchanged": "内容与当前版本相同，未新增版本",
     # the annotated workbook (etl/annotate.py)
     "dash.annotate.suffix": "_标注",

@@ -26,6 +26,18 @@ MESSAGES: dict[str, str] = {
     "tasks.sheet.subtitle": "截至 {as_of} 已登记的进展；状态按 {day} 判定。红 {red} 项，黄 {yellow} 项，绿 {green} 项",
     "tasks.sheet.columns": "序号|任务编号|任务内容|来源|牵头单位|责任单位|完成时限|进展状态|完成日期|最近更新|进展情况|状态|逾期天数",
     "tasks.sheet.none": "没有需要督办的任务",
+    # errors of the page's writes
+    "tasks.error.unknown": "没有任务编号为 {task} 的任务",
+    "tasks.error.progress": "进展状态只能是 {allowed}",
+    "tasks.error.note_long": "进展情况最多 {n} 个字",
+    "tasks.error.done_missing": "进展状态为“已完成”时须填写完成日期",
+    "tasks.error.done_future": "完成日期 {day} 晚于今天（{today}）",
+    "tasks.error.unchanged": "与已登记的进展相同，未新增记录（如需补充佐证材料，请附上文件）",
+    "tasks.error.required": "任务内容和牵头单位必填",
+    "tasks.error.deadline": "完成时限“{value}”无法识别；应为日期（如 2025-12-31、2025年12月底、2025年底）或“持续推进”",
+    "tasks.error.id": "任务编号必填，最多 40 个字符",
+    "tasks.error.exists": "任务编号 {task} 已存在",
+    "tasks.error.reason": "关闭或重新开启任务须写明原因",
     # evidence files
     "tasks.evidence.too_big": "佐证材料 {file} 大小为 {size:,} 字节，超过 {limit} MB 上限，未接收",
     "tasks.evidence.empty": "佐证材料 {file} 是空文件，未接收",
