@@ -275,6 +275,16 @@ def task_visible(account: Account | None, task: str, *, session: Session, region
     return may_see_task(account, linked_units_of(content, region=region))
 
 
+def may_report_task(
+    account: Account | None, task: str, *, session: Session, region: str = "shanghai"
+) -> bool:
+    try:
+        content, _ = _current(session, task, region)
+    except TaskError:
+        return False
+    return may_report(account, linked_units_of(content, region=region))
+
+
 def _audit(session: Session, account: Account, action: str, task: str, address: str, **detail: Any) -> None:
     audit.record(
         "task",

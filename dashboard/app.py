@@ -34,6 +34,7 @@ PAGE_MODULES = [
     "dashboard.pages.unit",
     "dashboard.pages.upload",
     "dashboard.pages.status",
+    "dashboard.pages.tasks",
     "dashboard.pages.manage",
     "dashboard.pages.audit",
 ]

@@ -36,6 +36,7 @@ EXPECTED_PAGES: dict[str, set[str]] = {
     "/unit/pudong": NOT_CLERK,  # 区详情 of another unit
     "/upload": UPLOADERS,
     "/status": ALL,  # a clerk sees their own row only (tested below)
+    "/tasks": ALL,  # 任务督办: a clerk sees its unit's tasks only (tests/test_task_page.py)
     "/manage": {"analyst1"},  # 管理: locks, targets
     "/audit": {"admin1"},  # 审计日志
 }
@@ -77,6 +78,15 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
     "mg-target-result": [({}, {"analyst1"})],
     "mg-scheme-list": [({}, {"analyst1"})],
     "mg-scheme-result": [({}, {"analyst1"})],
+    # 任务督办 (issue 11): 004-08 is 静安's task, 003-02 浦东's (and others'); evidence id 999 does not exist.
+    "tk-counts": [({}, ALL)],
+    "tk-detail": [({"tk-task.value": "004-08"}, ALL), ({"tk-task.value": "003-02"}, NOT_CLERK)],
+    "tk-ev-download": [({}, ALL), ({"tk-ev-pick.value": 999}, set())],
+    "tk-report-result": [
+        ({"tk-task.value": "004-08"}, {"analyst1", "clerk_jingan"}),
+        ({"tk-task.value": "003-02"}, {"analyst1"}),
+    ],
+    "tk-admin-result": [({}, {"analyst1"})],
 }
 PUBLIC_ROUTES = {"/login", "/vendor/bootstrap.min.css", "/_favicon.ico"}
 
@@ -204,10 +214,10 @@ def test_access_matrix(app_and_url) -> None:  # noqa: ANN001
 def test_navigation_shows_each_role_only_what_it_may_use(app_and_url) -> None:  # noqa: ANN001
     app, _ = app_and_url
     expected = {
-        "admin1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况", "审计日志"],
-        "analyst1": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况", "管理"],
-        "leader1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况"],
-        "clerk_jingan": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况"],
+        "admin1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况", "任务督办", "审计日志"],
+        "analyst1": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况", "任务督办", "管理"],
+        "leader1": ["总览", "排名", "对比", "趋势", "区详情", "报送情况", "任务督办"],
+        "clerk_jingan": ["总览", "排名", "对比", "趋势", "区详情", "上传", "报送情况", "任务督办"],
     }
     for username, names in expected.items():
         layout = json.loads(_client(app, username).get("/_dash-layout").get_data(as_text=True))

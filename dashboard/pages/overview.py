@@ -15,6 +15,7 @@ from application.display import change_is_good, format_change, format_coverage, 
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard.filters import build_query
+from dashboard.pages import tasks as tasks_page
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.catalogue import CITY, Indicator
 from foundation.i18n import t
@@ -30,6 +31,7 @@ def layout(**_query: Any) -> html.Div:
             dcc.Store(id=MOUNTED, data=True),
             cp.page_title(t("dash.nav.overview"), html.Span(id=ids.OV_HEADING, className="text-muted")),
             html.Div(id=ids.OV_ALERT),
+            dcc.Link(tasks_page.region_counts(), href="/tasks", id="ov-tasks"),
             dcc.Loading(html.Div(id=ids.OV_CARDS, className="ov-cards"), delay_show=300),
             dbc.Row(
                 [

@@ -17,6 +17,7 @@ from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard import review as review_ui
 from dashboard.figures import empty_figure, sparklines_figure
+from dashboard.pages import tasks as tasks_page
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.calendar import month_index
 from foundation.catalogue import CITY, default_catalogue
@@ -57,6 +58,8 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
             review_ui.own_section(),
             html.H4(t("dash.unit.submissions"), className="mt-3"),
             html.Div(id=ids.UNIT_SUBMISSIONS),
+            html.H4(t("tasks.page.unit_title"), className="mt-3"),
+            html.Div(tasks_page.unit_tasks(unit.code), id="unit-tasks"),
         ]
     )
 
