@@ -262,6 +262,8 @@ class SchemeChoice(SQLModel, table=True):
     version: str = Field(max_length=12)
     by: str = Field(max_length=80)
     at: datetime = Field(default_factory=utcnow)
+
+
 # --- plan tasks (督查督办) -----------------------------------------------------------------------
 
 

@@ -338,6 +338,19 @@ def _change_text(changes: dict[str, Any]) -> str:
     return "；".join(parts)
 
 
+def _first_text(version: Any) -> str:
+    """The first stored version: what it reported (the catalogue's text stays as the plan has it)."""
+    parts = [
+        t("tasks.page.first_version"),
+        f"{t('tasks.field.progress')}：{t(f'tasks.progress.{version.progress}')}",
+    ]
+    if version.done_on:
+        parts.append(f"{t('tasks.field.done_on')}：{version.done_on.isoformat()}")
+    if version.note:
+        parts.append(f"{t('tasks.field.note')}：{version.note}")
+    return "；".join(parts)
+
+
 def _detail(task: str) -> tuple[Any, list[dict[str, Any]]]:
     with data.session_scope() as session:
         versions, files = tasks_app.task_history(signed_in(), task, session=session, region=_region())
@@ -350,7 +363,7 @@ def _detail(task: str) -> tuple[Any, list[dict[str, Any]]]:
             _local(v.recorded_at),
             v.recorded_by,
             t(f"tasks.action.{v.action}"),
-            _change_text(v.changes) if v.version_no > 1 else t("tasks.page.first_version"),
+            _change_text(v.changes) if v.version_no > 1 else _first_text(v),
             "、".join(
                 f"{f.file_name}（SHA-256 {f.sha256[:12]}…）" for f in by_version.get(int(v.id or 0), [])
             ),
