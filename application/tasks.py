@@ -455,9 +455,9 @@ def close_task(
         change=task_store.TaskChange(task, new, "reopen" if reopen else "close"),
         previous=previous,
         recorded_by=account.label,
+        note={"reason": reason.strip()[:MAX_NOTE]},
     )
     assert version is not None
-    version.changes = {**version.changes, "reason": reason.strip()[:MAX_NOTE]}
     _audit(session, account, "reopen" if reopen else "close", task, address, reason=reason.strip()[:MAX_NOTE])
     return True
 

@@ -101,9 +101,11 @@ def add_version(
     recorded_by: str,
     recorded_at: datetime | None = None,
     submission_id: int | None = None,
+    note: Mapping[str, Any] | None = None,
 ) -> TaskVersion | None:
     """Append the next version of ``change.task``, or None when its content equals ``previous``.
-    ``previous`` must be the task's newest version (None: the task has none yet)."""
+    ``previous`` must be the task's newest version (None: the task has none yet); ``note``: more
+    to keep with the change (an analyst's reason), stored beside the changed fields."""
     new = normalise(change.content)
     old = content_of(previous) if previous is not None else {}
     if previous is not None and old == new:
@@ -113,6 +115,7 @@ def add_version(
         for name in CONTENT_FIELDS
         if previous is None or old.get(name) != new[name]
     }
+    changes.update(note or {})
     version = TaskVersion(
         task=change.task,
         version_no=(previous.version_no if previous is not None else 0) + 1,

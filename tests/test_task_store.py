@@ -212,3 +212,18 @@ def test_any_error_writes_nothing(db_url: str, tmp_path: Path) -> None:
     assert result.status == "rejected" and result.errors[0].cell == "F4"
     assert versions(engine) == [] and submissions(engine) == 0
     engine.dispose()
+
+
+def test_task_history_is_append_only_in_the_database(db_url: str, tmp_path: Path) -> None:
+    """The database itself refuses to change or delete a task version (triggers, as for the audit log)."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = open_engine(db_url)
+    load(engine, write(tmp_path / "a.xlsx", [[*T03, "推进中", None, "已部署", "2025-03-01"]]))
+    for statement in ("UPDATE task_version SET note = 'x'", "DELETE FROM task_version"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert [v.note for v in versions(engine)] == ["已部署"]
+    engine.dispose()

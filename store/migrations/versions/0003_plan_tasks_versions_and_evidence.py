@@ -17,6 +17,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+APPEND_ONLY = ("task_version", "task_evidence")
+
+
 def upgrade() -> None:
     op.create_table('task_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -64,8 +67,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_task_evidence_task'), ['task'], unique=False)
 
 
+    # Task history is append-only, like the audit log: the database refuses UPDATE and DELETE
+    # (0002 created the PostgreSQL function ipdash_append_only()).
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        if dialect == "postgresql":
+            op.execute(
+                f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION ipdash_append_only()"
+            )
+        else:
+            for action in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                )
+
 
 def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        if dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
     with op.batch_alter_table('task_evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_evidence_task'))
 
