@@ -381,6 +381,16 @@ def _definition(fields: TaskFields) -> dict[str, Any]:
             "deadline_text": fields.deadline.strip()[:40], "source": fields.source.strip()[:200]}  # fmt: skip
 
 
+def task_fields(task: str, *, session: Session, region: str = "shanghai") -> TaskFields | None:
+    """A task's own fields as the analysts' form shows them (None: no such task)."""
+    try:
+        content, _ = _current(session, task, region)
+    except TaskError:
+        return None
+    owners = "、".join(o for o in content["owners"] if o != content["lead"])
+    return TaskFields(content["title"], content["lead"], owners, content["deadline_text"], content["source"])
+
+
 def _manager(account: Account, task: str) -> None:
     if not allowed(account, "manage"):
         raise PermissionError(task)

@@ -87,6 +87,7 @@ EXPECTED_CALLBACKS: dict[str, list[tuple[dict[str, Any], set[str]]]] = {
         ({"tk-task.value": "003-02"}, {"analyst1"}),
     ],
     "tk-admin-result": [({}, {"analyst1"})],
+    "tk-new-title": [({"tk-task.value": "004-08"}, {"analyst1"})],  # the analysts' form, filled from a task
 }
 PUBLIC_ROUTES = {"/login", "/vendor/bootstrap.min.css", "/_favicon.ico"}
 

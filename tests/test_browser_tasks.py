@@ -109,5 +109,11 @@ def test_clerk_reports_with_evidence_and_analyst_sees_it(dash_duo, tmp_path: Pat
         ".find(function (r) { return r.cells[0].textContent === '004-08'; }); return r.textContent;"
     )
     assert "推进中" in row
+    # The analysts' form is filled from the chosen task, to edit from.
+    wait_for(
+        lambda: dash_duo.find_element("#tk-new-deadline").get_attribute("value") == "2023年11月",
+        message="form filled",
+    )
+    assert dash_duo.find_element("#tk-new-lead").get_attribute("value") == "静安区知识产权局"
     _settled(dash_duo)
     assert console_errors(dash_duo) == []

@@ -576,6 +576,27 @@ def register(app: dash.Dash) -> None:
     @guard.callback(
         app,
         "manage",
+        Output(TK_NEW_TITLE, "value"),
+        Output(TK_NEW_LEAD, "value"),
+        Output(TK_NEW_OWNERS, "value"),
+        Output(TK_NEW_DEADLINE, "value"),
+        Input(TK_TASK, "value"),
+        prevent_initial_call=True,
+        scope=_task_scope,
+    )
+    def prefill(task: str | None):  # noqa: ANN202
+        """The chosen task's fields in the analysts' form, to edit from."""
+        if not task:
+            raise PreventUpdate
+        with data.session_scope() as session:
+            found = tasks_app.task_fields(task, session=session, region=_region())
+        if found is None:
+            raise PreventUpdate
+        return found.title, found.lead, found.owners, found.deadline
+
+    @guard.callback(
+        app,
+        "manage",
         Output(TK_ADMIN_RESULT, "children"),
         Output(TK_ADMINED, "data"),
         Input(TK_CREATE, "n_clicks"),
