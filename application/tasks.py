@@ -439,9 +439,14 @@ def edit_task(
     new = {**content, **_definition(fields)}
     if not new["source"]:
         new["source"] = content["source"]
+    if previous is None and task_store.normalise(new) == task_store.normalise(content):
+        return False  # a catalogue task edited to what the catalogue says: nothing to keep
     version = task_store.add_version(
-        session=session, change=task_store.TaskChange(task, new, "edit"), previous=previous, recorded_by=account.label
-    ) if previous is not None or new != content else None  # fmt: skip
+        session=session,
+        change=task_store.TaskChange(task, new, "edit"),
+        previous=previous,
+        recorded_by=account.label,
+    )
     if version is None:
         return False
     _audit(session, account, "edit", task, address, changes=version.changes)

@@ -154,3 +154,17 @@ def test_analysts_create_edit_and_close(env: Any) -> None:
     assert versions[2].changes["reason"] == "并入 003-03"
     assert "X-01" not in listed  # a closed task is no longer chased
     assert actions == ["close", "edit", "create"]  # newest first
+
+
+def test_an_edit_to_the_same_text_changes_nothing(env: Any) -> None:
+    """003-02 as the catalogue states it, sent back through the form: no version, no audit row."""
+    from application.tasks import task_fields
+
+    engine, who = env
+    with Session(engine) as session:
+        same = task_fields("003-02", session=session)
+        assert same is not None and same.deadline == "2024年12月底" and same.lead == "上海市知识产权局"
+        assert not edit_task(session=session, account=who["analyst1"], task="003-02", fields=same)
+        session.commit()
+        assert audit.events(session=session, kind="task") == []
+    assert _count(engine, TaskVersion) == 0
