@@ -91,6 +91,7 @@ PAGES = [
     ("unit", "/unit/jingan", "#unit-scorecard table"),
     ("upload", "/upload", "#up-upload"),
     ("status", "/status", "#st-grid table"),
+    ("tasks", "/tasks", ".tk-list tr.tk-row"),
 ]
 
 

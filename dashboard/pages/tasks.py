@@ -486,7 +486,7 @@ def register(app: dash.Dash) -> None:
         __name__,
         path="/tasks",
         name=t("tasks.page.name"),
-        title=t("tasks.page.title"),
+        title=t("tasks.page.browser_title"),
         order=6,
         layout=layout,
         permission="view",

@@ -41,6 +41,7 @@ MESSAGES: dict[str, str] = {
     # the 任务督办 page
     "tasks.page.name": "任务督办",
     "tasks.page.title": "任务督办：规划任务进展",
+    "tasks.page.browser_title": "任务督办 · 知识产权行政保护绩效监测",
     "tasks.page.help": "各项规划任务按状态着色：红色为逾期未完成，黄色为临近时限、久未更新或逾期完成，绿色为正常推进或按期完成；红色在前。",
     "tasks.page.count": "{colour} {n} 项",
     "tasks.page.total": "合计",
