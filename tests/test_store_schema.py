@@ -8,7 +8,7 @@ from store.models import Measure, Unit
 
 
 def test_migrations_reach_head_and_sync_catalogue(engine):
-    assert current_revision(engine) == head_revision(engine) == "0003"
+    assert current_revision(engine) == head_revision(engine) == "0004"
     tables = set(inspect(engine).get_table_names())
     assert {
         "unit",
