@@ -9,8 +9,8 @@ Numbers read as on every other face (``application.display``).
 Sections: title with a placeholder line for the document number, 一、报送情况, 二、主要指标,
 三、综合排名 (table with the change of rank against the previous comparable window, the
 explanation of units that moved ≥ 3 places, a chart), 四、各项指标 (first and last three units,
-units below the benchmark; a chart for each scored indicator), 五、口径说明. A 任务督办 section
-needs the task ledger, which does not exist yet: it is left out and 口径说明 says so.
+units below the benchmark; a chart for each scored indicator), 五、任务督办 (overdue and due-soon
+plan tasks by lead owner, from the task ledger as known at the cut-off), 六、口径说明.
 
 Print: A4 with the margins of GB/T 9704 (top 37 mm, bottom 35 mm, left 28 mm, right 26 mm); the
 body in a 仿宋-style font, headings in a 黑体-style one: the first of each list installed on this
@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -91,6 +91,8 @@ class BriefingData:
     previous_scores: ScoreResult | None
     tracker: pd.DataFrame  # service.submission_status for the window's months up to the period
     explanations: dict[str, Explanation] = field(default_factory=dict)  # units moved ≥ 3 places
+    tasks: list[Any] = field(default_factory=list)  # application.tasks.TaskStatus as of the cut-off
+    tasks_on: date | None = None  # the day (local) the task states are taken on
 
     @property
     def catalogue(self) -> Catalogue:
@@ -152,12 +154,20 @@ def collect_briefing(
         catalogue=cat,
         settings=settings,
     )
+    from application.tasks import task_statuses
+
+    tasks_on = pd.Timestamp(data.as_of).tz_convert(data.tz).date()
+    tasks = task_statuses(
+        session=session, as_of=tasks_on, region=region, catalogue=cat, tz=data.tz, known_by=data.as_of
+    )
     return BriefingData(
         assessment=data,
         previous=previous,
         previous_scores=previous_scores,
         tracker=tracker,
         explanations=explanations,
+        tasks=tasks,
+        tasks_on=tasks_on,
     )
 
 
@@ -652,6 +662,36 @@ def _s4_each(d: _Doc, data: BriefingData, figure_no: list[int]) -> None:
             )
 
 
+def task_rows(data: BriefingData) -> list[list[str]]:
+    """Overdue and due-soon tasks by lead owner (owners in name order; red before yellow, then the
+    earliest deadline): 牵头单位, 任务, 完成时限, 状态."""
+    on = data.tasks_on
+    chase = [s for s in data.tasks if s.state in ("overdue", "due_soon")]
+    chase.sort(key=lambda s: (s.lead, s.state != "overdue", s.deadline, s.task))
+    rows = []
+    for s in chase:
+        if s.state == "overdue":
+            state = t("briefing.s5.overdue", days=s.days_overdue)
+        else:
+            days = (date.fromisoformat(s.deadline) - on).days if on else 0
+            state = t("briefing.s5.due_soon", days=days)
+        rows.append([s.lead, f"{s.task} {s.title}", s.deadline_text or s.deadline, state])
+    return rows
+
+
+def _s5_tasks(d: _Doc, data: BriefingData) -> None:
+    d.heading(t("briefing.s5"))
+    on = data.tasks_on.isoformat() if data.tasks_on else ""
+    counts = {state: sum(s.state == state for s in data.tasks) for state in ("overdue", "due_soon", "stale")}
+    rows = task_rows(data)
+    if not rows:
+        d.para(t("briefing.s5.none", date=on))
+        return
+    d.para(t("briefing.s5.summary", date=on, total=len(data.tasks), **counts))
+    header = [t(f"briefing.s5.col.{k}") for k in ("lead", "task", "deadline", "state")]
+    d.table(header, rows, [3.6, 7.2, 2.6, 2.6], [False, False, False, False])
+
+
 def _chinese_number(n: int) -> str:
     digits = "零一二三四五六七八九"
     if n < 10:
@@ -757,6 +797,7 @@ def build_document(data: BriefingData) -> Any:
     _s2_indicators(d, data)
     _s3_ranking(d, data, figure_no)
     _s4_each(d, data, figure_no)
+    _s5_tasks(d, data)
     _s_notes(d, data)
     core = d.doc.core_properties
     core.title = t("briefing.title", region=region) + t("briefing.period", range=rng)

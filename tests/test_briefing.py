@@ -223,8 +223,23 @@ def test_briefing_figures_equal_score_and_indicators(sample_url, tmp_path, capsy
         assert r._tr.trPr.find(qn("w:cantSplit")) is not None
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     text = "\n".join(_paragraphs(doc))
-    assert "一、报送情况" in text and "二、主要指标" in text and "五、口径说明" in text
-    assert "任务督办" in text and "工作台账尚未建立" in text  # the section left out, and said so
+    assert "一、报送情况" in text and "二、主要指标" in text and "六、口径说明" in text
+    # 五、任务督办: the overdue and due-soon tasks of ipdash tasks status on the cut-off day, by lead
+    assert "五、任务督办" in text
+    on = next(p for p in _paragraphs(doc) if p.startswith("截至") and "计划任务" in p)[2:12]
+    tasks = run_json(capsys, "tasks", "status", "--db", sample_url, "--as-of", on, "--format", "json")
+    chase = [s for s in tasks if s["state"] in ("overdue", "due_soon")]
+    task_table = doc.tables[-1]
+    task_rows = [[c.text for c in r.cells] for r in task_table.rows]
+    assert task_rows[0] == ["牵头单位", "任务", "完成时限", "状态"]
+    assert sorted(r[1].split(" ")[0] for r in task_rows[1:]) == sorted(s["task"] for s in chase)
+    overdue = {s["task"]: s["days_overdue"] for s in chase if s["state"] == "overdue"}
+    for row in task_rows[1:]:
+        task_id = row[1].split(" ")[0]
+        if task_id in overdue:
+            assert row[3] == f"逾期 {overdue[task_id]} 天"
+    n_overdue = sum(s["state"] == "overdue" for s in tasks)
+    assert f"计划任务 {len(tasks)} 项中，逾期未完成 {n_overdue} 项" in text
     # 一、报送情况: the counts of ipdash status, the rate of ipdash indicators' 报送及时率
     status = run_json(
         capsys, "status", "--db", sample_url, "--period", period, "--window", window, "--format", "json"

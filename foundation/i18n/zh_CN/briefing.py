@@ -49,7 +49,17 @@ MESSAGES: dict[str, str] = {
     "briefing.s2": "二、主要指标",
     "briefing.s3": "三、综合排名",
     "briefing.s4": "四、各项指标",
-    "briefing.s_notes": "五、口径说明",
+    "briefing.s5": "五、任务督办",
+    "briefing.s5.summary": "截至{date}，各项计划任务 {total} 项中，逾期未完成 {overdue} 项，30 日内到期 {due_soon} 项，"
+    "持续推进但半年未更新进展 {stale} 项。",
+    "briefing.s5.none": "截至{date}，无逾期或 30 日内到期的任务。",
+    "briefing.s5.col.lead": "牵头单位",
+    "briefing.s5.col.task": "任务",
+    "briefing.s5.col.deadline": "完成时限",
+    "briefing.s5.col.state": "状态",
+    "briefing.s5.overdue": "逾期 {days} 天",
+    "briefing.s5.due_soon": "{days} 天后到期",
+    "briefing.s_notes": "六、口径说明",
     "briefing.s1.summary": "{first}至{last}应报月报 {due} 份，按时报送 {on_time} 份，逾期报送 {late} 份，"
     "逾期未报 {overdue} 份；按时报送率 {rate}。",
     "briefing.s1.late": "逾期报送：{items}。",
@@ -107,7 +117,8 @@ MESSAGES: dict[str, str] = {
     "briefing.notes.indicator": "{name}：{formula}；{direction}；计分：{method}。",
     "briefing.notes.incomplete": "数据不完整（窗口内有月份未报送）的单位：{units}。",
     "briefing.notes.not_scored": "不计入综合得分",
-    "briefing.notes.tasks": "任务督办：工作台账尚未建立，本通报暂不含“任务督办”部分。",
+    "briefing.notes.tasks": "任务督办：按工作台账（督查督办）截至数据截止日所记录的进展计算；未完成且完成时限已过为逾期，"
+    "完成时限在 30 日内为临近到期，持续推进的任务 183 日内无进展更新为未更新。",
     "briefing.written": "已生成通报：{path}（{units} 个单位，方案 {scheme}，数据截至 {as_of}）",
     "briefing.cannot_write": "无法写入 {path}：{reason}",
 }
