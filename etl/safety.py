@@ -52,8 +52,7 @@ _INFLATE_ERRORS = (
     zlib.error,  # a damaged deflate stream
     lzma.LZMAError,
     EOFError,  # a stream cut short
-    NotImplementedError,  # an unknown compression method
-    RuntimeError,  # an encrypted zip entry
+    RuntimeError,  # an encrypted zip entry; NotImplementedError (a subclass): an unknown compression method
     ValueError,
     OSError,  # bz2 and others
 )

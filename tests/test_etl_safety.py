@@ -266,3 +266,21 @@ def test_sheet_extent_and_grid_limit() -> None:
     assert 1000 * 2000 == MAX_SHEET_CELLS
     issue = check_grid_size(1001, 2000, file_name="x.xls")
     assert issue is not None and issue.reason == Reason.TOO_EXPANDED
+
+
+def test_an_unknown_compression_method_is_damaged_not_an_internal_error(good: Path, spy: Spy) -> None:
+    """zipfile raises NotImplementedError for a compression method it does not know (here 99, set in
+    the local header and the central directory of the sheet part): the gate reports the file as
+    unreadable at the file, and calamine is never asked."""
+    import struct
+
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    struct.pack_into("<H", data, info.header_offset + 8, 99)  # local header: compression method
+    central = data.find(b"xl/worksheets/sheet1.xml", data.find(b"PK\x01\x02")) - 46
+    struct.pack_into("<H", data, central + 10, 99)  # central directory: compression method
+    reason, message = _only_error(bytes(data), "method.xlsx")
+    assert reason == Reason.UNREADABLE
+    assert message.startswith("文件 method.xlsx：")
+    assert spy.calamine_opens == 0

@@ -21,7 +21,7 @@ from pathlib import Path
 from foundation.calendar import WINDOWS, chinese_month
 from foundation.i18n import t
 from foundation.settings import get_settings
-from ipdash.commands.common import add_db_option, month_period, open_engine_for
+from ipdash.commands.common import SchemeRefused, add_db_option, month_period, open_engine_for, scheme_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,21 +61,6 @@ def _error(message: str) -> None:
     print(t("cli.error", message=message), file=sys.stderr)
 
 
-def _scheme(path: str | None):  # noqa: ANN202 - Scheme | None, or the int exit code
-    from foundation.catalogue import default_catalogue
-    from indicators.scoring import SchemeError, load_scheme
-
-    if not path:
-        return None
-    try:
-        return load_scheme(path, catalogue=default_catalogue())
-    except SchemeError as exc:
-        print(t("score.scheme_error"), file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-
-
 def _explain(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
@@ -99,8 +84,9 @@ def _explain(args: argparse.Namespace) -> int:
     if unit.region != args.region:
         _error(t("export.not_in_region", unit=unit.name_zh, region=t(f"region.{args.region}")))
         return 2
-    scheme = _scheme(args.scheme)
-    if scheme == 1:
+    try:
+        scheme = scheme_option(args.scheme)
+    except SchemeRefused:
         return 1
     previous = previous_period(args.period, args.window)
     window_label = t(f"window.{args.window}")
@@ -161,8 +147,9 @@ def _briefing(args: argparse.Namespace) -> int:
     except AsOfError as exc:
         _error(str(exc))
         return 2
-    scheme = _scheme(args.scheme)
-    if scheme == 1:
+    try:
+        scheme = scheme_option(args.scheme)
+    except SchemeRefused:
         return 1
     out = Path(args.output)
     engine = open_engine_for(args)

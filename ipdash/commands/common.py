@@ -34,3 +34,26 @@ def open_engine_for(args: argparse.Namespace):  # noqa: ANN201 - sqlalchemy Engi
     from application.submissions import open_database
 
     return open_database(database_url(args))
+
+
+class SchemeRefused(Exception):
+    """A ``--scheme`` file with problems; they have been printed, the command exits 1."""
+
+
+def scheme_option(path: str | None):  # noqa: ANN201 - indicators.scoring.Scheme | None
+    """The scheme of a ``--scheme FILE`` option (None without one). A file with problems prints
+    every problem to stderr and raises ``SchemeRefused`` — one wording for every command."""
+    import sys
+
+    from foundation.catalogue import default_catalogue
+    from indicators.scoring import SchemeError, load_scheme
+
+    if not path:
+        return None
+    try:
+        return load_scheme(path, catalogue=default_catalogue())
+    except SchemeError as exc:
+        print(t("score.scheme_error"), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SchemeRefused from exc

@@ -29,7 +29,7 @@ from application.display import format_change, format_coverage, format_number, f
 from foundation.calendar import WINDOWS
 from foundation.i18n import messages, t
 from foundation.settings import get_settings
-from ipdash.commands.common import add_db_option, month_period, open_engine_for
+from ipdash.commands.common import SchemeRefused, add_db_option, month_period, open_engine_for, scheme_option
 
 MACHINE_COLUMNS = [
     "unit",
@@ -351,18 +351,11 @@ def _score(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from application import service
-    from foundation.catalogue import default_catalogue
-    from indicators.scoring import SchemeError, load_scheme
 
-    scheme = None
-    if args.scheme:
-        try:
-            scheme = load_scheme(args.scheme, catalogue=default_catalogue())
-        except SchemeError as exc:
-            print(t("score.scheme_error"), file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
+    try:
+        scheme = scheme_option(args.scheme)
+    except SchemeRefused:
+        return 1
     engine = open_engine_for(args)
     try:
         with Session(engine) as session:

@@ -33,7 +33,7 @@ from application.tracker import TRACKER_COLUMNS, detail_header, state_label, sta
 from foundation.calendar import WINDOWS, due_text, local_minutes, window_months
 from foundation.i18n import t
 from foundation.settings import get_settings
-from ipdash.commands.common import add_db_option, month_period, open_engine_for
+from ipdash.commands.common import SchemeRefused, add_db_option, month_period, open_engine_for, scheme_option
 
 _LOCK_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
@@ -351,7 +351,6 @@ def _export(args: argparse.Namespace) -> int:
 
     from application.assessment import AsOfError, export_assessment, parse_as_of
     from foundation.catalogue import default_catalogue
-    from indicators.scoring import SchemeError, load_scheme
 
     cat = default_catalogue()
     try:
@@ -367,15 +366,10 @@ def _export(args: argparse.Namespace) -> int:
         if unit.region != args.region:
             _error(t("export.not_in_region", unit=unit.name_zh, region=t(f"region.{args.region}")))
             return 2
-    scheme = None
-    if args.scheme:
-        try:
-            scheme = load_scheme(args.scheme, catalogue=cat)
-        except SchemeError as exc:
-            print(t("score.scheme_error"), file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
+    try:
+        scheme = scheme_option(args.scheme)
+    except SchemeRefused:
+        return 1
     out = Path(args.output)
     engine = open_engine_for(args)
     try:
