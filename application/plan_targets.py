@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from foundation.catalogue import Catalogue, default_catalogue
-from foundation.tasks import TaskCatalogue, default_task_catalogue, linked_units
+from foundation.catalogue import Catalogue, default_catalogue, default_task_catalogue
+from foundation.tasks import TaskCatalogue, linked_units
 from indicators.engine import MEETS_RTOL
 
 

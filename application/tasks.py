@@ -23,14 +23,13 @@ from application.access import Account, Role, allowed
 from application.evidence import EvidenceError, check_evidence
 from etl.task_load import catalogue_content, task_units
 from foundation.calendar import BEIJING
-from foundation.catalogue import Catalogue, default_catalogue
+from foundation.catalogue import Catalogue, default_catalogue, default_task_catalogue
 from foundation.i18n import t
 from foundation.tasks import (
     PROGRESS_TEXT,
     STATE_ORDER,
     DateFormError,
     TaskCatalogue,
-    default_task_catalogue,
     parse_date,
     split_owners,
     task_state,

@@ -80,12 +80,14 @@ def callback_cases(region: str, period: str, prev: str, unit: str) -> dict[str, 
 
 
 def time_callbacks(
-    url: str, region: str, period: str, prev: str, unit: str, repeat: int
+    url: str, region: str, period: str, prev: str, unit: str, repeat: int, catalogue_dir: Path | None = None
 ) -> list[dict[str, Any]]:
     from application import service
     from dashboard.app import create_app
+    from foundation.settings import Settings
 
-    app = create_app(url)
+    # The app factory installs the settings' catalogue folder (None: the built-in one).
+    app = create_app(url, Settings(catalogue_dir=catalogue_dir, region=region))
     service.clear_cache()
     rows = []
     with app.server.app_context():
@@ -198,25 +200,31 @@ def build_sample(folder: Path) -> str:
     return url
 
 
-def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str]:
+def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str, Path]:
     """A store of ``units`` synthetic units (region "national") × ``months`` months, written
-    straight through the store's save_submission, one submission per month (on time)."""
-    import foundation.catalogue as catalogue_module
+    straight through the store's save_submission, one submission per month (on time).
+
+    The units are a catalogue folder of their own (``units_national.csv`` + ``regions.csv``; the
+    measures, indicators and scheme are the built-in ones), installed in this process as
+    ``IPDASH_CATALOGUE_DIR`` would install it at a deployment; a subprocess would get
+    ``IPDASH_CATALOGUE_DIR=<folder>/catalogue`` and ``IPDASH_REGION=national``."""
+    from foundation.catalogue import install_catalogue
     from sample_data.generator import generate_values, month_range
     from store import repo
     from store.db import open_engine
 
-    data_dir = folder / "catalogue_data"
-    shutil.copytree(catalogue_module.DATA_DIR, data_dir)
+    data_dir = folder / "catalogue"
+    data_dir.mkdir()
     codes = [f"n{i:04d}" for i in range(units)]
     with (data_dir / "units_national.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["code", "admin_code", "name_zh", "short_zh", "name_en", "kind", "parent"])
         for i, code in enumerate(codes):
             w.writerow([code, "", f"单位{i:04d}", f"{i:04d}", f"Unit {i}", "county", "national"])
-    # The dashboard reads the units from the catalogue: point it at the enlarged copy.
-    catalogue_module.DATA_DIR = data_dir
-    catalogue_module.default_catalogue.cache_clear()
+    (data_dir / "regions.csv").write_text(
+        "region,name_zh,benchmark_zh\nnational,全国,全国平均水平\n", "utf-8"
+    )
+    install_catalogue(data_dir, region="national")  # before the store syncs the catalogue's units
 
     span = month_range("2021-01", "2023-12")[-months:]
     url = f"sqlite:///{folder / 'national.db'}"
@@ -248,7 +256,7 @@ def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str
             session.commit()
     engine.dispose()
     print(f"  national store: {units} units × {len(span)} months in {time.time() - start:.0f} s", flush=True)
-    return url, span[-1], span[-4]
+    return url, span[-1], span[-4], data_dir
 
 
 def main() -> int:
@@ -276,9 +284,9 @@ def main() -> int:
             time_pages(url, "?region=shanghai&window=ytd&period=2023-12", "jingan", args.page_repeat)
         if args.national:
             print("National scale: building the store …")
-            nat_url, last, prev = build_national(folder, args.units, args.months)
+            nat_url, last, prev, catalogue_dir = build_national(folder, args.units, args.months)
             print(f"National ({args.units} units): callbacks, server side")
-            time_callbacks(nat_url, "national", last, prev, "n0000", max(3, args.repeat // 3))
+            time_callbacks(nat_url, "national", last, prev, "n0000", max(3, args.repeat // 3), catalogue_dir)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

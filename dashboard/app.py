@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard import auth, shell
 from dashboard.data import CONFIG_KEY, SETTINGS_KEY
+from foundation.catalogue import install_catalogue
 from foundation.i18n import set_language, t
 from foundation.settings import Settings, get_settings
 
@@ -55,6 +56,9 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     """
     settings = settings or get_settings()
     set_language(settings.language)
+    # The catalogue folder (IPDASH_CATALOGUE_DIR): every page, picker and callback reads it.
+    # A folder with problems raises CatalogueError naming each one: the app does not start.
+    install_catalogue(settings.catalogue_dir, region=settings.region)
     app = dash.Dash(
         __name__,
         use_pages=True,

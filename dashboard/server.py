@@ -29,9 +29,13 @@ def serve(
 
     from application.submissions import open_database
     from dashboard.app import create_app
+    from foundation.catalogue import install_catalogue
     from foundation.settings import get_settings
 
     settings = get_settings()
+    # Before the schema upgrade (it copies the catalogue's units into the store); the workers
+    # gunicorn forks inherit it. ``ipdash serve`` has installed it already: this is a no-op then.
+    install_catalogue(settings.catalogue_dir, region=settings.region)
     engine = open_database(engine_url or settings.database_url)
     url = engine.url.render_as_string(hide_password=False)
     _say_how_to_add_an_admin(engine, engine_url)

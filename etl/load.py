@@ -201,7 +201,7 @@ def _check_tasks(
     """A task ledger against the store: which tasks change, and the rows a district may not send."""
     from etl.task_load import plan_task_rows, resolve_unit
     from foundation.calendar import today as calendar_today
-    from foundation.tasks import default_task_catalogue
+    from foundation.catalogue import default_task_catalogue
     from store import tasks as task_store
 
     ids = [row.task for row in parsed.tasks]

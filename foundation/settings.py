@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,7 +18,12 @@ class Settings(BaseSettings):
     # A return for month M is due by this day of month M+1, 24:00 in `timezone` (DOMAIN.md).
     due_day: int = Field(default=10, ge=1, le=28)
     timezone: str = "Asia/Shanghai"
+    # The region commands and pages show unless told otherwise: one of the catalogue's regions.
     region: str = "shanghai"
+    # A deployment's own catalogue folder (units_<region>.csv, and any of measures.csv,
+    # indicators.csv, scheme_default.csv, plans.csv + tasks_*.csv, regions.csv); unset: the
+    # built-in one. Read and checked at start by the edges (foundation.catalogue.install_catalogue).
+    catalogue_dir: Path | None = None
     # Rates whose denominator is above 0 and below this are flagged (DOMAIN.md small_denominator).
     small_denominator: int = Field(default=5, ge=1)
     # Files over this are refused before they are opened (DOMAIN.md: over 10 MB).
@@ -50,6 +55,12 @@ class Settings(BaseSettings):
     # the user (who must exist); it is believed only from these addresses (comma-separated).
     sso_header: str = ""
     sso_proxies: str = ""
+
+    @field_validator("catalogue_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # IPDASH_CATALOGUE_DIR= (empty) means the built-in catalogue, not the working directory.
+        return None if isinstance(value, str) and not value.strip() else value
 
     def max_request_bytes(self) -> int:
         """The largest request the server reads: the files allowed at once, each at the size

@@ -2,7 +2,7 @@
 rules that say where a task stands on a date.
 
 The catalogue of tasks is data (``catalogue_data/tasks_<plan>.csv``, one file per plan, quoted from
-the seeds; ``tasks_recurring.csv`` holds the reports every plan year asks for, on a month and day).
+the seeds, read and checked with the rest of the catalogue folder by ``foundation.catalogue``; ``tasks_recurring.csv`` holds the reports every plan year asks for, on a month and day).
 This module is pure: it parses deadlines as people write them, links owner names to units, and
 computes a task's state on a date from what was known then. The store keeps the reported progress
 and its history; ``application/tasks.py`` joins the two.
@@ -22,17 +22,37 @@ Decisions (where the seeds or the issue leave a choice):
 from __future__ import annotations
 
 import calendar as _calendar
-import csv
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
-from foundation.catalogue import DATA_DIR, Catalogue, Unit
+from foundation.i18n import t
+
+
+# What this module needs of the catalogue's units and registry (``foundation.catalogue`` reads the
+# task files with the rest of the folder, so this module does not import it).
+class Unit(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+
+
+class Catalogue(Protocol):
+    @property
+    def units(self) -> Mapping[str, Unit]: ...
+    @property
+    def indicators(self) -> Mapping[str, object]: ...
+    def units_of(self, region: str) -> Sequence[Unit]: ...
+    def regions(self) -> list[str]: ...
+
 
 Progress = Literal["not_started", "in_progress", "done"]
 State = Literal["done", "done_late", "overdue", "due_soon", "stale", "in_progress", "not_started"]
@@ -245,67 +265,143 @@ def _indicators(text: str) -> tuple[str, ...]:
     return tuple(code for code in (text or "").split(";") if code)
 
 
-def load_task_catalogue(folder: Path = DATA_DIR, catalogue: Catalogue | None = None) -> TaskCatalogue:
-    """Every ``tasks_*.csv`` of ``folder``; a bad deadline or an unknown indicator is a ValueError
-    naming the file and the task (the catalogue is data a deployment may edit)."""
+Report = Callable[[str, int | None, str | None, str], None]  # (file, line, column, message)
+_CODE_LIKE = re.compile(r"^[a-z0-9_-]+$")
+
+
+def read_task_files(
+    plans: tuple[str, Sequence[tuple[int, dict[str, str]]]],
+    tables: Sequence[tuple[str, Sequence[tuple[int, dict[str, str]]]]],
+    *,
+    catalogue: Catalogue,
+    built_in: Callable[[], Catalogue] | None,
+    only_catalogue_regions: bool,
+    report: Report,
+) -> TaskCatalogue:
+    """The plan tasks from the rows of ``plans.csv`` and each ``tasks_*.csv`` (as
+    ``foundation.catalogue`` read them: (file as shown, [(line, row)])), each problem reported with
+    its file, line and column. ``only_catalogue_regions``: the built-in plans taken for a folder
+    that has none of its own — only those of the catalogue's regions, with their tasks.
+    ``built_in``: the shipped catalogue, to name an owner that was a unit there but is no unit here."""
     result = TaskCatalogue()
-    problems: list[str] = []
-    plans_file = folder / "plans.csv"
-    if plans_file.exists():
-        with plans_file.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                result.plans[row["plan"]] = Plan(
-                    row["plan"], row["doc_no"], row["title"], date.fromisoformat(row["issued"]), row["region"]
-                )
-    for path in sorted(folder.glob("tasks_*.csv")):
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                indicators = _indicators(row.get("indicators", ""))
-                if catalogue is not None:
-                    problems += [
-                        f"{path.name} {row['task']}: unknown indicator {code}"
-                        for code in indicators
-                        if code not in catalogue.indicators
-                    ]
-                owners = tuple(dict.fromkeys([row["lead"], *split_owners(row.get("owners", ""))]))
-                if "month_day" in row:
+    regions = set(catalogue.regions())
+    plans_file, plan_rows = plans
+    dropped: set[str] = set()
+    for line, row in plan_rows:
+        plan = row["plan"]
+        if not plan:
+            report(plans_file, line, "plan", t("catalogue.required"))
+            continue
+        if plan in result.plans or plan in dropped:
+            report(plans_file, line, "plan", t("catalogue.duplicate_code", value=plan, first=plans_file))
+            continue
+        if row["region"] and row["region"] not in regions:
+            if only_catalogue_regions:
+                dropped.add(plan)
+                continue
+            report(plans_file, line, "region", t("catalogue.region_without_units", value=row["region"]))
+        try:
+            issued = date.fromisoformat(row["issued"])
+        except ValueError:
+            report(plans_file, line, "issued", t("catalogue.bad_date", value=row["issued"]))
+            continue
+        result.plans[plan] = Plan(plan, row["doc_no"], row["title"], issued, row["region"])
+    seen: dict[str, str] = {}
+    for file, rows in tables:
+        for line, row in rows:
+            if row["plan"] in dropped:
+                continue
+            task_id = row["task"]
+            if not task_id:
+                report(file, line, "task", t("catalogue.required"))
+                continue
+            if task_id in seen:
+                report(file, line, "task", t("catalogue.duplicate_code", value=task_id, first=seen[task_id]))
+                continue
+            seen[task_id] = t("catalogue.at_line", file=file, line=line)
+            ok = True
+            found = result.plans.get(row["plan"])
+            if found is None:
+                report(file, line, "plan", t("catalogue.unknown_plan", value=row["plan"]))
+                ok = False
+            if not row["lead"]:
+                report(file, line, "lead", t("catalogue.required"))
+                ok = False
+            indicators = _indicators(row["indicators"])
+            for code in indicators:
+                if code not in catalogue.indicators:
+                    report(file, line, "indicators", t("catalogue.unknown_indicator", value=code))
+                    ok = False
+            owners = split_owners(row["owners"])
+            region = found.region if found is not None else ""
+            for column, names in (("lead", [row["lead"]] if row["lead"] else []), ("owners", owners)):
+                for name in names:
+                    message = _owner_problem(name, region, catalogue, built_in)
+                    if message:
+                        report(file, line, column, message)
+                        ok = False
+            all_owners = tuple(dict.fromkeys([row["lead"], *owners]))
+            if "month_day" in row:
+                try:
                     month, day = (int(x) for x in row["month_day"].split("-"))
+                    date(2024, month, day)  # a leap year: 02-29 is a day
+                except ValueError:
+                    report(file, line, "month_day", t("catalogue.bad_month_day", value=row["month_day"]))
+                    continue
+                if ok:
                     result.recurring.append(
                         RecurringTask(
-                            row["task"], row["plan"], row["clause"], row["title"], row["text"],
-                            row["lead"], owners, (month, day), indicators,
+                            task_id, row["plan"], row["clause"], row["title"], row["text"],
+                            row["lead"], all_owners, (month, day), indicators,
                         )
                     )  # fmt: skip
-                    continue
-                try:
-                    deadline = parse_date(row["deadline"], allow_ongoing=True)
-                except DateFormError:
-                    problems.append(f"{path.name} {row['task']}: deadline {row['deadline']!r}")
-                    continue
-                if row["task"] in result.tasks:
-                    problems.append(f"{path.name} {row['task']}: task id given twice")
-                result.tasks[row["task"]] = Task(
-                    task=row["task"],
+                continue
+            try:
+                deadline = parse_date(row["deadline"], allow_ongoing=True)
+            except DateFormError:
+                report(file, line, "deadline", t("catalogue.bad_deadline", value=row["deadline"]))
+                continue
+            if ok:
+                result.tasks[task_id] = Task(
+                    task=task_id,
                     plan=row["plan"],
                     clause=row["clause"],
                     title=row["title"],
                     text=row["text"],
                     lead=row["lead"],
-                    owners=owners,
+                    owners=all_owners,
                     deadline=deadline,
                     deadline_text=row["deadline"],
                     indicators=indicators,
                 )
-    if problems:
-        raise ValueError("plan-task catalogue: " + "; ".join(problems))
     return result
 
 
-@lru_cache(maxsize=1)
-def default_task_catalogue() -> TaskCatalogue:
-    from foundation.catalogue import default_catalogue
-
-    return load_task_catalogue(DATA_DIR, default_catalogue())
+def _owner_problem(
+    name: str, region: str, catalogue: Catalogue, built_in: Callable[[], Catalogue] | None
+) -> str:
+    """Why an owner name cannot stand as written ("" when it can): it links to a unit of another
+    region than its plan's, to a shipped unit this catalogue no longer has, or it is written like a
+    unit code that no unit has. Department names (市局各处室) link to nothing and are fine."""
+    if _unit_key(name) in _ALL_DISTRICTS:
+        return ""
+    if _CODE_LIKE.match(name) and name not in catalogue.units:
+        return t("catalogue.owner_unknown_code", value=name)
+    if not region:
+        return ""
+    if owner_units(name, catalogue.units_of(region)):
+        return ""
+    elsewhere = owner_units(name, list(catalogue.units.values()))
+    if elsewhere:
+        unit = catalogue.units[elsewhere[0]]
+        return t(
+            "catalogue.owner_other_region", value=name, unit=unit.code, unit_region=unit.region, region=region
+        )
+    if built_in is not None:
+        shipped = owner_units(name, built_in().units_of(region))
+        if shipped:
+            return t("catalogue.owner_not_in_catalogue", value=name, unit=shipped[0])
+    return ""
 
 
 # --- where a task stands on a date -------------------------------------------------------------------

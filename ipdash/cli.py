@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from foundation.catalogue import CatalogueError, install_catalogue
 from foundation.i18n import t
 from foundation.incidents import log_incidents_to, record_incident, stop_logging
 from foundation.settings import get_settings
@@ -25,7 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from foundation.i18n import set_language
 
-    set_language(get_settings().language)  # the edge: settings read here, passed down
+    settings = get_settings()
+    set_language(settings.language)  # the edge: settings read here, passed down
+    try:  # before the parser: its --region choices are the catalogue's regions
+        install_catalogue(settings.catalogue_dir, region=settings.region)
+    except CatalogueError as exc:  # every problem of the folder, no traceback; usage error
+        print(t("cli.error", message=exc.text()), file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage: argparse prints and exits 2
     log_path = Path(get_settings().error_log).resolve()

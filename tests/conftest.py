@@ -26,7 +26,9 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts from the built-in settings: an ``IPDASH_…`` variable in the shell that
     runs the tests (a different due day, region or database) must not change any result. Tests
     that need a setting set it themselves (monkeypatch.setenv); subprocesses inherit the cleaned
-    environment."""
+    environment. The built-in catalogue is installed again after each test, so a test that
+    installs a catalogue folder (``install_catalogue``) changes no other test's units."""
+    from foundation.catalogue import install_catalogue
     from foundation.settings import get_settings
 
     for name in list(os.environ):
@@ -35,6 +37,7 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    install_catalogue(None)
 
 
 _pg_reason: str | None = None

@@ -7,10 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
-from foundation.catalogue import default_catalogue
+from foundation.catalogue import default_catalogue, default_task_catalogue
 from foundation.tasks import (
     DateFormError,
-    default_task_catalogue,
     linked_units,
     owner_units,
     parse_date,

@@ -30,8 +30,9 @@ from dashboard.identity import signed_in
 from dashboard.safe import alert, log, run_guarded, safe_layout
 from foundation.calendar import local_minutes
 from foundation.calendar import today as calendar_today
+from foundation.catalogue import default_task_catalogue
 from foundation.i18n import t
-from foundation.tasks import PROGRESS_TEXT, STATE_ORDER, DateFormError, default_task_catalogue, parse_date
+from foundation.tasks import PROGRESS_TEXT, STATE_ORDER, DateFormError, parse_date
 
 TK_PLAN = "tk-plan"
 TK_OWNER = "tk-owner"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-_AREAS = ("common", "etl", "indicators", "dashboard", "export", "access", "briefing", "tasks")
+_AREAS = ("common", "etl", "indicators", "dashboard", "export", "access", "briefing", "tasks", "catalogue")
 # The language ``t`` speaks: the edges (CLI, app factory) set it from the settings at start-up.
 _active = {"language": "zh_CN"}
 
