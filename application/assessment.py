@@ -469,9 +469,9 @@ def _window_label(data: AssessmentData) -> str:
 
 
 def _region_label(region: str) -> str:
-    from foundation.i18n import messages
+    from foundation.catalogue import default_catalogue
 
-    return messages().get(f"region.{region}", region)
+    return default_catalogue().region_name(region)
 
 
 # --- sheet 1: 综合排名 -----------------------------------------------------------------------------

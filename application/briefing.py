@@ -712,7 +712,7 @@ def _s_notes(d: _Doc, data: BriefingData) -> None:
             window=t(f"window.{a.window}"),
             first=months[0],
             last=months[-1],
-            region=t(f"region.{a.region}"),
+            region=default_catalogue().region_name(a.region),
         ),
         t(
             "briefing.notes.scheme",
@@ -774,7 +774,7 @@ def build_document(data: BriefingData) -> Any:
     """The python-docx Document of the 通报."""
     a = data.assessment
     d = _Doc()
-    region = t(f"region.{a.region}")
+    region = default_catalogue().region_name(a.region)
     rng = period_range(a.period, a.window)
     title = d.para(indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     title.paragraph_format.line_spacing = Pt(34)

@@ -77,10 +77,11 @@ def distinct_values(value: Any, other: Any, indicator: Indicator | None) -> tupl
 
 def benchmark_label(region: str) -> str:
     """The benchmark's name for ``region``: 全市平均水平 for a city, 全省平均水平 for a province
-    (``benchmark.<region>`` in the i18n files; a region without one reads 平均水平)."""
-    from foundation.i18n import messages
+    (the catalogue folder's ``regions.csv``, else ``benchmark.<region>`` in the i18n files; a
+    region with neither reads 平均水平)."""
+    from foundation.catalogue import default_catalogue
 
-    return messages().get(f"benchmark.{region}", t("benchmark.default"))
+    return default_catalogue().benchmark_name(region)
 
 
 def format_score(value: Any) -> str:

@@ -75,7 +75,9 @@ def check_rows(
         ok = True
         if unit not in units:
             problems.append(
-                TargetProblem(place["unit"], t("targets.bad_unit", value=unit, region=t(f"region.{region}")))
+                TargetProblem(
+                    place["unit"], t("targets.bad_unit", value=unit, region=catalogue.region_name(region))
+                )
             )
             ok = False
         if indicator not in catalogue.indicators:

@@ -12,12 +12,13 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.figures import empty_figure, graph_config
 from foundation.catalogue import CITY, Indicator, default_catalogue
-from foundation.i18n import messages, t
+from foundation.i18n import t
 
 
 def region_name(region: str) -> str:
-    """The region's Chinese name; regions are data (a units file), so an unnamed one shows its code."""
-    return messages().get(f"region.{region}", region)
+    """The region's Chinese name; regions are data (a units file, named in the catalogue folder's
+    regions.csv or the i18n files), so an unnamed one shows its code."""
+    return default_catalogue().region_name(region)
 
 
 def unit_labels(region: str, *, short: bool = True) -> dict[str, str]:

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from foundation.i18n import t
@@ -116,7 +117,10 @@ class DateFormError(ValueError):
     """A text that is none of the accepted date forms."""
 
 
+@lru_cache(maxsize=4096)
 def _normalise(text: str) -> str:
+    # Cached: the owner names and unit aliases recur for every task (the catalogue check links
+    # each owner of each task against every unit).
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
@@ -174,10 +178,15 @@ def owner_units(name: str, units: Sequence[Unit]) -> list[str]:
             stem = key[: -len(suffix)]
             candidates += [stem, stem + "区"] if suffix == "区政府" else [stem]
     for unit in units:
-        aliases = {_unit_key(a) for a in unit.aliases}
+        aliases = _alias_keys(unit.aliases)
         if any(c in aliases for c in candidates):
             return [unit.code]
     return []
+
+
+@lru_cache(maxsize=8192)
+def _alias_keys(aliases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_unit_key(a) for a in aliases)
 
 
 def linked_units(owners: Iterable[str], units: Sequence[Unit]) -> list[str]:

@@ -224,7 +224,7 @@ def _render(region: str, window: str, period: str) -> tuple:
     labels = cp.unit_labels(region, short=False)
     heading = t(
         "tracker.title",
-        region=t(f"region.{region}"),
+        region=cp.region_name(region),
         first=months[0],
         last=months[-1],
         now=_local(pd.Timestamp.now(tz="UTC")),
@@ -350,7 +350,7 @@ def export_bytes(*, region: str, window: str, period: str, unit: str | None) -> 
             generated_by=current_user(),
             settings=data.settings(),
         )
-    who = cat.units[unit].name_zh if unit else t(f"region.{region}")
+    who = cat.units[unit].name_zh if unit else cp.region_name(region)
     return buffer.getvalue(), t(
         "tracker.page.export_name", who=who, window=t(f"window.{window}"), period=period
     )

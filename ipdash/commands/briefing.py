@@ -82,7 +82,7 @@ def _explain(args: argparse.Namespace) -> int:
         _error(t("cli.unknown_unit", value=args.unit))
         return 2
     if unit.region != args.region:
-        _error(t("export.not_in_region", unit=unit.name_zh, region=t(f"region.{args.region}")))
+        _error(t("export.not_in_region", unit=unit.name_zh, region=cat.region_name(args.region)))
         return 2
     try:
         scheme = scheme_option(args.scheme)

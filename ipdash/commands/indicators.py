@@ -185,7 +185,7 @@ def indicators_table_text(frame: pd.DataFrame, *, region: str, period: str, wind
 
     cat = default_catalogue()
     names = _unit_names(region)
-    parts = [t("ind.title", region=t(f"region.{region}"), window=t(f"window.{window}"), period=period)]
+    parts = [t("ind.title", region=cat.region_name(region), window=t(f"window.{window}"), period=period)]
     header = [
         t("ind.col.unit"),
         t("ind.col.value"),
@@ -257,7 +257,7 @@ def score_table_text(result: Any, *, region: str, period: str, window: str) -> s
     parts = [
         t(
             "score.title",
-            region=t(f"region.{region}"),
+            region=cat.region_name(region),
             window=t(f"window.{window}"),
             period=period,
             scheme=scheme.name,

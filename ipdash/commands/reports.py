@@ -196,12 +196,13 @@ def status_text(
     latest_due: str | None,
 ) -> str:
     from application.tracker import unit_summary
+    from foundation.catalogue import default_catalogue
     from ipdash.commands.indicators import render_table
 
     parts = [
         t(
             "tracker.title",
-            region=t(f"region.{region}"),
+            region=default_catalogue().region_name(region),
             first=months[0],
             last=months[-1],
             now=_local(pd.Timestamp(now)),
@@ -364,7 +365,7 @@ def _export(args: argparse.Namespace) -> int:
             _error(t("cli.unknown_unit", value=args.unit))
             return 2
         if unit.region != args.region:
-            _error(t("export.not_in_region", unit=unit.name_zh, region=t(f"region.{args.region}")))
+            _error(t("export.not_in_region", unit=unit.name_zh, region=cat.region_name(args.region)))
             return 2
     try:
         scheme = scheme_option(args.scheme)

@@ -1,7 +1,7 @@
 """The catalogue folder (IPDASH_CATALOGUE_DIR): every problem found when it is read at start-up."""
 
 MESSAGES: dict[str, str] = {
-    "catalogue.error": "单位与指标目录 {folder} 有 {count} 处问题，未启动：",
+    "catalogue.error": "单位与指标目录 {folder} 有 {count} 处问题，无法使用：",
     "catalogue.builtin": "内置目录",
     "catalogue.builtin_file": "（内置）{name}",
     # where a problem is: file, line, column
@@ -46,7 +46,7 @@ MESSAGES: dict[str, str] = {
     "catalogue.bad_month_day": "月日“{value}”应写作 MM-DD",
     "catalogue.unknown_plan": "计划“{value}”不在 plans.csv 中",
     "catalogue.owner_other_region": "责任单位“{value}”对应单位 {unit}（{unit_region}），不属于该计划的地区“{region}”",
-    "catalogue.owner_not_in_catalogue": "责任单位“{value}”对应的单位 {unit} 不在目录中",
+    "catalogue.owner_not_in_catalogue": "责任单位“{value}”对应的单位 {unit} 不在目录中（在目录文件夹中放入自己的 plans.csv 与 tasks_*.csv，即不再使用内置的计划任务）",
     "catalogue.owner_unknown_code": "责任单位“{value}”像单位代码，但目录中没有这个单位",
     "catalogue.region_setting": "设置 IPDASH_REGION=“{value}”不是目录中的地区（可用：{allowed}）",
 }
