@@ -345,6 +345,15 @@ class _Reader:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.problems: list[CatalogueProblem] = []
+        # What could not be read whole ("units", "measures", "indicators"), and codes whose rows
+        # had a problem: a reference to them is not reported again as unknown (one mistake, one
+        # problem — not a cascade of "unknown measure" lines after an unreadable measures.csv).
+        self.incomplete: set[str] = set()
+        self.rejected: dict[str, set[str]] = {"units": set(), "measures": set(), "indicators": set()}
+
+    def doubtful(self, kind: str, code: str) -> bool:
+        """Whether ``code`` may be a ``kind`` the folder meant but that was not registered."""
+        return kind in self.incomplete or code in self.rejected[kind]
 
     def label(self, path: Path) -> str:
         if path.parent == BUILT_IN_DIR and self.folder.resolve() != BUILT_IN_DIR.resolve():
@@ -455,9 +464,11 @@ def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
         region = path.stem[len("units_") :]
         if not _CODE.match(region):
             r.problem(file, None, None, t("catalogue.bad_region_name", region=region))
+            r.incomplete.add("units")
             continue
         rows = r.read(path, UNIT_COLUMNS)
         if rows is None:
+            r.incomplete.add("units")
             continue
         if not rows:
             r.problem(file, None, None, t("catalogue.no_rows"))
@@ -490,6 +501,8 @@ def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
                     r.problem(file, line, column, message)
                 else:
                     labels.setdefault(key, (code, _where(file, line)))
+            if not ok and code:
+                r.rejected["units"].add(code)
             if ok:
                 cat.register_unit(
                     Unit(
@@ -507,6 +520,7 @@ def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
 def _read_measures(r: _Reader, cat: Catalogue, path: Path) -> None:
     rows = r.read(path, MEASURE_COLUMNS)
     if rows is None:
+        r.incomplete.add("measures")
         return
     file = r.label(path)
     if not rows:
@@ -537,6 +551,8 @@ def _read_measures(r: _Reader, cat: Catalogue, path: Path) -> None:
             if not math.isfinite(maximum) or maximum < 0:
                 r.problem(file, line, "max", t("catalogue.bad_max", value=row["max"]))
                 ok = False
+        if not ok and row["code"]:
+            r.rejected["measures"].add(row["code"])
         if ok:
             cat.register_measure(
                 Measure(
@@ -556,6 +572,7 @@ def _read_measures(r: _Reader, cat: Catalogue, path: Path) -> None:
 def _read_indicators(r: _Reader, cat: Catalogue, path: Path) -> None:
     rows = r.read(path, INDICATOR_COLUMNS)
     if rows is None:
+        r.incomplete.add("indicators")
         return
     file = r.label(path)
     if not rows:
@@ -576,8 +593,11 @@ def _read_indicators(r: _Reader, cat: Catalogue, path: Path) -> None:
                 continue
             for term in formulas[column]:
                 if term.func != "count" and term.measure not in cat.measures:
-                    r.problem(file, line, column, t("catalogue.unknown_measure", value=term.measure))
+                    if not r.doubtful("measures", term.measure):
+                        r.problem(file, line, column, t("catalogue.unknown_measure", value=term.measure))
                     ok = False
+        if not ok and row["code"]:
+            r.rejected["indicators"].add(row["code"])
         if ok:
             cat.register_indicator(
                 Indicator(
@@ -610,7 +630,8 @@ def _read_scheme(r: _Reader, cat: Catalogue, path: Path) -> None:
         if not code:
             r.problem(file, line, "indicator", t("catalogue.required"))
         elif code not in cat.indicators:
-            r.problem(file, line, "indicator", t("catalogue.unknown_indicator", value=code))
+            if not r.doubtful("indicators", code):
+                r.problem(file, line, "indicator", t("catalogue.unknown_indicator", value=code))
         elif code in seen:
             r.problem(
                 file, line, "indicator", t("catalogue.duplicate_indicator", value=code, first=seen[code])
@@ -696,6 +717,7 @@ def _read(folder: Path) -> tuple[Catalogue, list[CatalogueProblem]]:
         built_in=None if folder.resolve() == BUILT_IN_DIR.resolve() else builtin_catalogue,
         only_catalogue_regions=not own_tasks,
         report=r.problem,
+        doubtful=r.doubtful,
     )
     return cat, r.problems
 

@@ -286,12 +286,15 @@ def read_task_files(
     built_in: Callable[[], Catalogue] | None,
     only_catalogue_regions: bool,
     report: Report,
+    doubtful: Callable[[str, str], bool] = lambda _kind, _code: False,
 ) -> TaskCatalogue:
     """The plan tasks from the rows of ``plans.csv`` and each ``tasks_*.csv`` (as
     ``foundation.catalogue`` read them: (file as shown, [(line, row)])), each problem reported with
     its file, line and column. ``only_catalogue_regions``: the built-in plans taken for a folder
     that has none of its own — only those of the catalogue's regions, with their tasks.
-    ``built_in``: the shipped catalogue, to name an owner that was a unit there but is no unit here."""
+    ``built_in``: the shipped catalogue, to name an owner that was a unit there but is no unit here.
+    ``doubtful(kind, code)``: a code the folder may have meant but that could not be registered
+    (its file unreadable, its row wrong): not reported again as unknown."""
     result = TaskCatalogue()
     regions = set(catalogue.regions())
     plans_file, plan_rows = plans
@@ -339,13 +342,14 @@ def read_task_files(
             indicators = _indicators(row["indicators"])
             for code in indicators:
                 if code not in catalogue.indicators:
-                    report(file, line, "indicators", t("catalogue.unknown_indicator", value=code))
+                    if not doubtful("indicators", code):
+                        report(file, line, "indicators", t("catalogue.unknown_indicator", value=code))
                     ok = False
             owners = split_owners(row["owners"])
             region = found.region if found is not None else ""
             for column, names in (("lead", [row["lead"]] if row["lead"] else []), ("owners", owners)):
                 for name in names:
-                    message = _owner_problem(name, region, catalogue, built_in)
+                    message = _owner_problem(name, region, catalogue, built_in, doubtful)
                     if message:
                         report(file, line, column, message)
                         ok = False
@@ -387,7 +391,11 @@ def read_task_files(
 
 
 def _owner_problem(
-    name: str, region: str, catalogue: Catalogue, built_in: Callable[[], Catalogue] | None
+    name: str,
+    region: str,
+    catalogue: Catalogue,
+    built_in: Callable[[], Catalogue] | None,
+    doubtful: Callable[[str, str], bool],
 ) -> str:
     """Why an owner name cannot stand as written ("" when it can): it links to a unit of another
     region than its plan's, to a shipped unit this catalogue no longer has, or it is written like a
@@ -395,7 +403,7 @@ def _owner_problem(
     if _unit_key(name) in _ALL_DISTRICTS:
         return ""
     if _CODE_LIKE.match(name) and name not in catalogue.units:
-        return t("catalogue.owner_unknown_code", value=name)
+        return "" if doubtful("units", name) else t("catalogue.owner_unknown_code", value=name)
     if not region:
         return ""
     if owner_units(name, catalogue.units_of(region)):
@@ -408,7 +416,7 @@ def _owner_problem(
         )
     if built_in is not None:
         shipped = owner_units(name, built_in().units_of(region))
-        if shipped:
+        if shipped and not doubtful("units", shipped[0]):
             return t("catalogue.owner_not_in_catalogue", value=name, unit=shipped[0])
     return ""
 
