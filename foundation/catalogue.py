@@ -426,20 +426,23 @@ class _Reader:
         return usable
 
 
-def _where(file: str, line: int) -> str:
-    return t("catalogue.at_line", file=file, line=line)
+Where = tuple[str, int]  # (file as shown, line): formatted only when a problem names it
 
 
-def _check_code(r: _Reader, file: str, line: int, column: str, value: str, seen: dict[str, str]) -> bool:
+def _at(where: Where) -> str:
+    return t("catalogue.at_line", file=where[0], line=where[1])
+
+
+def _check_code(r: _Reader, file: str, line: int, column: str, value: str, seen: dict[str, Where]) -> bool:
     """A code that is there, well-formed and new; ``seen`` maps codes to where they were first."""
     if not value:
         r.problem(file, line, column, t("catalogue.required"))
     elif not _CODE.match(value):
         r.problem(file, line, column, t("catalogue.bad_code", value=value))
     elif value in seen:
-        r.problem(file, line, column, t("catalogue.duplicate_code", value=value, first=seen[value]))
+        r.problem(file, line, column, t("catalogue.duplicate_code", value=value, first=_at(seen[value])))
     else:
-        seen[value] = _where(file, line)
+        seen[value] = (file, line)
         return True
     return False
 
@@ -458,7 +461,7 @@ def _required(r: _Reader, file: str, line: int, row: dict[str, str], *columns: s
 
 
 def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
-    seen: dict[str, str] = {}
+    seen: dict[str, Where] = {}
     for path in paths:
         file = r.label(path)
         region = path.stem[len("units_") :]
@@ -472,7 +475,7 @@ def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
             continue
         if not rows:
             r.problem(file, None, None, t("catalogue.no_rows"))
-        labels: dict[str, tuple[str, str]] = {}  # normalised alias → (unit code, where first)
+        labels: dict[str, tuple[str, Where]] = {}  # normalised alias → (unit code, where first)
         for line, row in rows:
             code = row["code"]
             ok = _check_code(r, file, line, "code", code, seen)
@@ -496,11 +499,11 @@ def _read_units(r: _Reader, cat: Catalogue, paths: Sequence[Path]) -> None:
                 other = labels.get(key)
                 if other is not None and other[0] != code:
                     message = t(
-                        "catalogue.duplicate_label", value=row[column], other=other[0], first=other[1]
+                        "catalogue.duplicate_label", value=row[column], other=other[0], first=_at(other[1])
                     )
                     r.problem(file, line, column, message)
                 else:
-                    labels.setdefault(key, (code, _where(file, line)))
+                    labels.setdefault(key, (code, (file, line)))
             if not ok and code:
                 r.rejected["units"].add(code)
             if ok:
@@ -525,8 +528,8 @@ def _read_measures(r: _Reader, cat: Catalogue, path: Path) -> None:
     file = r.label(path)
     if not rows:
         r.problem(file, None, None, t("catalogue.no_rows"))
-    seen: dict[str, str] = {}
-    labels: dict[str, tuple[str, str]] = {}
+    seen: dict[str, Where] = {}
+    labels: dict[str, tuple[str, Where]] = {}
     for line, row in rows:
         ok = _check_code(r, file, line, "code", row["code"], seen)
         _required(r, file, line, row, "name_zh")
@@ -535,11 +538,14 @@ def _read_measures(r: _Reader, cat: Catalogue, path: Path) -> None:
             other = labels.get(key)
             if key and other is not None and other[0] != row["code"]:
                 message = t(
-                    "catalogue.duplicate_measure_label", value=row[column], other=other[0], first=other[1]
+                    "catalogue.duplicate_measure_label",
+                    value=row[column],
+                    other=other[0],
+                    first=_at(other[1]),
                 )
                 r.problem(file, line, column, message)
             elif key:
-                labels.setdefault(key, (row["code"], _where(file, line)))
+                labels.setdefault(key, (row["code"], (file, line)))
         ok &= _choice(r, file, line, "kind", row["kind"], MEASURE_KINDS)
         ok &= _choice(r, file, line, "dtype", row["dtype"], DTYPES)
         maximum: float | None = None
@@ -577,7 +583,7 @@ def _read_indicators(r: _Reader, cat: Catalogue, path: Path) -> None:
     file = r.label(path)
     if not rows:
         r.problem(file, None, None, t("catalogue.no_rows"))
-    seen: dict[str, str] = {}
+    seen: dict[str, Where] = {}
     for line, row in rows:
         ok = _check_code(r, file, line, "code", row["code"], seen)
         _required(r, file, line, row, "name_zh", "numerator", "display_unit")
@@ -624,7 +630,7 @@ def _read_scheme(r: _Reader, cat: Catalogue, path: Path) -> None:
     file = r.label(path)
     if not rows:
         r.problem(file, None, None, t("catalogue.no_rows"))
-    seen: dict[str, str] = {}
+    seen: dict[str, Where] = {}
     for line, row in rows:
         code = row["indicator"]
         if not code:
@@ -634,10 +640,10 @@ def _read_scheme(r: _Reader, cat: Catalogue, path: Path) -> None:
                 r.problem(file, line, "indicator", t("catalogue.unknown_indicator", value=code))
         elif code in seen:
             r.problem(
-                file, line, "indicator", t("catalogue.duplicate_indicator", value=code, first=seen[code])
+                file, line, "indicator", t("catalogue.duplicate_indicator", value=code, first=_at(seen[code]))
             )
         else:
-            seen[code] = _where(file, line)
+            seen[code] = (file, line)
         try:
             weight = float(row["weight"])
         except ValueError:
@@ -653,7 +659,7 @@ def _read_regions(r: _Reader, cat: Catalogue, path: Path) -> None:
         return
     file = r.label(path)
     regions = set(cat.regions())
-    seen: dict[str, str] = {}
+    seen: dict[str, Where] = {}
     for line, row in rows:
         if not _check_code(r, file, line, "region", row["region"], seen):
             continue

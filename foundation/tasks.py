@@ -319,6 +319,7 @@ def read_task_files(
             continue
         result.plans[plan] = Plan(plan, row["doc_no"], row["title"], issued, row["region"])
     seen: dict[str, str] = {}
+    owner_problems: dict[tuple[str, str], str] = {}
     for file, rows in tables:
         for line, row in rows:
             if row["plan"] in dropped:
@@ -349,7 +350,10 @@ def read_task_files(
             region = found.region if found is not None else ""
             for column, names in (("lead", [row["lead"]] if row["lead"] else []), ("owners", owners)):
                 for name in names:
-                    message = _owner_problem(name, region, catalogue, built_in, doubtful)
+                    key = (name, region)
+                    if key not in owner_problems:  # the same offices own many tasks
+                        owner_problems[key] = _owner_problem(name, region, catalogue, built_in, doubtful)
+                    message = owner_problems[key]
                     if message:
                         report(file, line, column, message)
                         ok = False
