@@ -2,7 +2,6 @@
 
 MESSAGES: dict[str, str] = {
     "catalogue.error": "单位与指标目录 {folder} 有 {count} 处问题，无法使用：",
-    "catalogue.builtin": "内置目录",
     "catalogue.builtin_file": "（内置）{name}",
     # where a problem is: file, line, column
     "catalogue.at_file": "{file}",
