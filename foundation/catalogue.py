@@ -344,6 +344,7 @@ class _Reader:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.builtin = folder.resolve() == BUILT_IN_DIR.resolve()
         self.problems: list[CatalogueProblem] = []
         # What could not be read whole ("units", "measures", "indicators"), and codes whose rows
         # had a problem: a reference to them is not reported again as unknown (one mistake, one
@@ -356,7 +357,7 @@ class _Reader:
         return kind in self.incomplete or code in self.rejected[kind]
 
     def label(self, path: Path) -> str:
-        if path.parent == BUILT_IN_DIR and self.folder.resolve() != BUILT_IN_DIR.resolve():
+        if path.parent == BUILT_IN_DIR and not self.builtin:
             return t("catalogue.builtin_file", name=path.name)
         return path.name
 
@@ -720,7 +721,7 @@ def _read(folder: Path) -> tuple[Catalogue, list[CatalogueProblem]]:
         (r.label(plans_file), plan_rows or []),
         task_tables,
         catalogue=cat,
-        built_in=None if folder.resolve() == BUILT_IN_DIR.resolve() else builtin_catalogue,
+        built_in=None if r.builtin else builtin_catalogue,
         only_catalogue_regions=not own_tasks,
         report=r.problem,
         doubtful=r.doubtful,
