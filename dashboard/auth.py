@@ -9,7 +9,8 @@
   anonymous page request is sent to ``/login``; any other anonymous request gets 401; a POST
   from another origin or without a valid CSRF token (Flask-WTF; Dash's renderer sends the
   ``_csrf_token`` cookie back as ``X-CSRFToken``) gets 403; pages and callbacks are checked
-  against ``dashboard.guard``'s rules and refused with 403 (audited) before they run.
+  against ``dashboard.guard``'s rules and refused with 403 (audited) before they run; an allowed
+  request for a cached view is then answered from ``dashboard.response_cache`` when it can be.
 - Every response carries a Content-Security-Policy (Dash's inline scripts allowed by their
   hashes), ``X-Frame-Options: DENY``, ``nosniff`` and a ``Referrer-Policy``.
 - Single sign-on: only when ``IPDASH_SSO_HEADER`` and ``IPDASH_SSO_PROXIES`` are both set, and
@@ -34,7 +35,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from application import accounts, audit
 from application.access import Account
-from dashboard import data, guard
+from dashboard import data, guard, response_cache
 from foundation.i18n import t
 
 CSRF_COOKIE = "_csrf_token"
@@ -120,6 +121,7 @@ def install(app: dash.Dash) -> None:
         return _sso_account(request)
 
     csrf.init_app(server)
+    response_cache.install(server, settings)
     server.before_request(lambda: _gate(app))
     server.after_request(_headers_factory(app))
     server.register_error_handler(CSRFError, _csrf_refused)
@@ -221,6 +223,9 @@ def _gate(app: dash.Dash) -> Any:
         body = request.get_json(silent=True) or {}
         if not guard.callback_allowed(app, who, body):
             return _refuse(403, "callback", output=str(body.get("output", ""))[:200])
+        cache = response_cache.of(app.server)
+        if cache is not None and guard.cacheable(app, body):
+            return cache.serve(who, body)  # the stored bytes, or None: Dash runs the callback
     elif request.method == "GET" and is_page_path(path):
         page, variables = guard.page_for(path)
         if not guard.page_allowed(who, page, variables):

@@ -8,6 +8,8 @@ runs (``dashboard.auth``'s gate). The rules themselves are ``application.access`
   request's ``output``. ``scope(account, args)`` (args: ``"id.prop" -> value`` of the request's
   inputs and states) may refuse a request about a unit the person may not see.
 - A callback or page with no rule is refused (default deny), and the access-matrix test fails.
+- ``cache=True`` marks a read-only view whose output depends on nothing but its inputs and the
+  data: its responses may be served from ``dashboard.response_cache`` (after these rules).
 """
 
 from __future__ import annotations
@@ -30,21 +32,26 @@ Scope = Callable[[Account, dict[str, Any]], bool]
 class Rule:
     permission: str
     scope: Scope | None = None
+    cacheable: bool = False
 
 
 def rules(app: dash.Dash) -> dict[str, Rule]:
     return app.server.config.setdefault(RULES_KEY, {})
 
 
-def callback(app: dash.Dash, permission: str, *args: Any, scope: Scope | None = None, **kwargs: Any):  # noqa: ANN201
-    """``app.callback(*args, **kwargs)`` that also records who may call it."""
+def callback(  # noqa: ANN201
+    app: dash.Dash, permission: str, *args: Any, scope: Scope | None = None, cache: bool = False, **kwargs: Any
+):
+    """``app.callback(*args, **kwargs)`` that also records who may call it, and whether its
+    responses may be cached (``cache``: a read-only view of its inputs and the data only — never
+    a write, a download or a callback that reads ``ctx.triggered``)."""
     before = set(app.callback_map)
     register = app.callback(*args, **kwargs)  # Dash enters the callback in callback_map here
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         wrapped = register(func)
         for key in set(app.callback_map) - before:
-            rules(app)[key] = Rule(permission, scope)
+            rules(app)[key] = Rule(permission, scope, cache)
         return wrapped
 
     return decorator
@@ -118,3 +125,8 @@ def unit_arg(key: str, *, empty_means_all: bool = False) -> Scope:
         return may_see_unit(account, str(value))
 
     return scope
+
+
+def cacheable(app: dash.Dash, body: dict[str, Any]) -> bool:
+    rule = rules(app).get(str(body.get("output") or ""))
+    return rule is not None and rule.cacheable

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
+import flask
 from dash.exceptions import PreventUpdate
 
 from foundation.i18n import t
@@ -23,7 +24,10 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
 
 
 def internal_error(what: str, exc: BaseException) -> str:
-    """Log a bug with its traceback under a new id; the Chinese message that repeats the id."""
+    """Log a bug with its traceback under a new id; the Chinese message that repeats the id.
+    The request is marked so the response cache never keeps an answer showing an error."""
+    if flask.has_request_context():
+        flask.g.ipdash_failed = True  # dashboard.response_cache.FAILED_FLAG
     return t("dash.error.internal", incident=record_incident(what, exc))
 
 

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     sso_header: str = ""
     sso_proxies: str = ""
 
+    # --- many users, many workers, many hosts (issue 13) ---
+    # The response cache of the read-only views (dashboard/response_cache.py): on by default;
+    # "off" turns it off (the benchmark's baseline, or to rule it out when looking for a fault).
+    response_cache: bool = True
+    # Where cached responses live. Empty: in each worker process (nothing to install), at most
+    # ``response_cache_mb`` per worker. ``redis://host:6379/0``: one Redis shared by every worker
+    # of every host, so what one computed another need not compute again.
+    cache_url: str = ""
+    # How long an entry lives in Redis (an entry is never served for another data version, so
+    # this only bounds memory): one day.
+    cache_ttl_seconds: int = Field(default=86400, ge=1)
+    response_cache_mb: int = Field(default=64, ge=1)
+
     @field_validator("catalogue_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -89,6 +89,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.FILTER_PERIOD, "value"),
         Input(ids.CMP_MODE, "value"),
         Input(ids.CMP_UNITS, "value"),
+        cache=True,
     )
     def update(region, window, period, mode, units):  # noqa: ANN001, ANN202
         region, window, period = cp.require_filters(region, window, period)

@@ -100,6 +100,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
         Input(MOUNTED, "data"),
+        cache=True,
     )
     def update(region: str | None, window: str | None, period: str | None, _mounted: Any):  # noqa: ANN202
         region, window, period = cp.require_filters(region, window, period)

@@ -231,6 +231,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
         Input(ids.RK_INDICATOR, "value"),
+        cache=True,
     )
     def update(region: str | None, window: str | None, period: str | None, indicator: str | None):  # noqa: ANN202
         region, window, period = cp.require_filters(region, window, period)

@@ -84,6 +84,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.TR_INDICATOR, "value"),
         Input(ids.TR_UNITS, "value"),
         Input(ids.FILTER_WINDOW, "value"),
+        cache=True,
     )
     def update(region, period, indicator, units, window):  # noqa: ANN001, ANN202
         region, _window, period = cp.require_filters(region, window, period)

@@ -106,6 +106,7 @@ def register(app: dash.Dash) -> None:
         Input(ids.FILTER_PERIOD, "value"),
         Input(ids.UNIT_CODE, "data"),
         scope=guard.unit_arg(ids.UNIT_CODE + ".data"),
+        cache=True,
     )
     def update(region, window, period, code):  # noqa: ANN001, ANN202
         region, window, period = cp.require_filters(region, window, period)
