@@ -33,7 +33,7 @@ from foundation.settings import BUILT_IN, Settings
 from indicators.engine import compute_indicators
 from indicators.scoring import Scheme, ScoreResult, score_units
 from store import queries
-from store.models import Revision, UnitTarget
+from store.models import Revision
 
 CACHE_SIZE = 64
 # Region-wide value frames (all periods; categorical columns) shared by every window's
@@ -168,11 +168,12 @@ def data_version(*, session: Session) -> tuple:
     """A token that changes whenever revisions or unit targets change.
 
     Revisions are append-only (a restore is a new revision too), so the highest revision id
-    changes with every change of a current value; targets are a small table, summed whole.
+    changes with every change of a current value; targets are a small table, counted and summed
+    whole, plus the last target save in the audit log (an upsert may keep count and sum).
     """
-    conn = session.connection()
-    targets = conn.execute(select(func.count(), func.sum(UnitTarget.target)).select_from(UnitTarget)).one()
-    return (_last_revision_id(session), *targets)
+    from application.versions import targets_token
+
+    return (_last_revision_id(session), *targets_token(session))
 
 
 def _database_key(session: Session) -> str:

@@ -21,6 +21,8 @@ small table, the audit event an index range on (kind, at).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, literal, select
 from sqlmodel import Session, col
 
@@ -48,7 +50,9 @@ _STATEMENT = select(
     _top(col(Revision.id)),
     select(func.count()).select_from(UnitTarget).scalar_subquery(),
     select(func.sum(col(UnitTarget.target))).scalar_subquery(),
-    select(func.max(col(AuditEvent.id))).where(col(AuditEvent.kind) == literal(TARGETS_AUDIT_KIND)).scalar_subquery(),
+    select(func.max(col(AuditEvent.id)))
+    .where(col(AuditEvent.kind) == literal(TARGETS_AUDIT_KIND))
+    .scalar_subquery(),
     _top(col(SchemeChoice.id)),
     _top(col(ScoringScheme.id)),
     _top(col(ReturnReview.id)),
@@ -58,7 +62,24 @@ _STATEMENT = select(
 )
 
 
+_TARGETS = select(
+    select(func.count()).select_from(UnitTarget).scalar_subquery(),
+    select(func.sum(col(UnitTarget.target))).scalar_subquery(),
+    select(func.max(col(AuditEvent.id)))
+    .where(col(AuditEvent.kind) == literal(TARGETS_AUDIT_KIND))
+    .scalar_subquery(),
+)
+
+
+def targets_token(session: Session) -> tuple:
+    """The targets' part alone (``application.service`` keys its score cache on it)."""
+    return _numbers(session.connection().execute(_TARGETS).one())
+
+
+def _numbers(row: Any) -> tuple:
+    return tuple(0 if v is None else (float(v) if isinstance(v, float) else int(v)) for v in row)
+
+
 def views_version(*, session: Session) -> tuple:
     """The token: a tuple of numbers that changes with every write the cached views read."""
-    row = session.connection().execute(_STATEMENT).one()
-    return tuple(0 if v is None else (float(v) if isinstance(v, float) else int(v)) for v in row)
+    return _numbers(session.connection().execute(_STATEMENT).one())

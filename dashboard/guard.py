@@ -40,7 +40,12 @@ def rules(app: dash.Dash) -> dict[str, Rule]:
 
 
 def callback(  # noqa: ANN201
-    app: dash.Dash, permission: str, *args: Any, scope: Scope | None = None, cache: bool = False, **kwargs: Any
+    app: dash.Dash,
+    permission: str,
+    *args: Any,
+    scope: Scope | None = None,
+    cache: bool = False,
+    **kwargs: Any,
 ):
     """``app.callback(*args, **kwargs)`` that also records who may call it, and whether its
     responses may be cached (``cache``: a read-only view of its inputs and the data only — never

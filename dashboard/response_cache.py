@@ -213,8 +213,9 @@ def _installed_version() -> str:
 class ResponseCache:
     """One per app (``install``); the backend is built at first use, in the worker process."""
 
-    def __init__(self, settings: Settings, *, backend: Backend | None = None) -> None:
+    def __init__(self, settings: Settings, database_url: str, *, backend: Backend | None = None) -> None:
         self.settings = settings
+        self.database_url = database_url
         self.enabled = settings.response_cache
         self._backend = backend
         self._prefix: str | None = None
@@ -237,12 +238,11 @@ class ResponseCache:
         if self._prefix is None:
             from application.accounts import shared_secret
             from application.submissions import engine_for
-            from dashboard import data
             from foundation.catalogue import default_catalogue
             from foundation.tasks import default_task_catalogue
 
             namespace = hashlib.sha256(
-                shared_secret(engine_for(data.database_url()), NAMESPACE_SECRET).encode()
+                shared_secret(engine_for(self.database_url), NAMESPACE_SECRET).encode()
             ).hexdigest()[:16]
             s = self.settings
             config = _fingerprint(
@@ -258,10 +258,10 @@ class ResponseCache:
         return self._prefix
 
     def key(self, who: Account, body: dict[str, Any]) -> str:
+        from application.submissions import session_scope
         from application.versions import views_version
-        from dashboard import data
 
-        with data.session_scope() as session:
+        with session_scope(self.database_url) as session:
             version = views_version(session=session)
         today = datetime.now(ZoneInfo(self.settings.timezone)).date().isoformat()
         sight = (who.role.value, who.unit if who.role == Role.CLERK else None)
@@ -329,7 +329,9 @@ class ResponseCache:
 
 
 def install(server: flask.Flask, settings: Settings) -> ResponseCache:
-    cache = ResponseCache(settings)
+    from dashboard.data import CONFIG_KEY as DATABASE_KEY
+
+    cache = ResponseCache(settings, server.config.get(DATABASE_KEY) or settings.database_url)
     server.config[CONFIG_KEY] = cache
     server.after_request(cache.store)
     server.teardown_request(cache.release)

@@ -23,7 +23,9 @@ def _dep_id(raw: str) -> Any:
     return json.loads(raw) if raw.startswith("{") else raw
 
 
-def view_body(spec: dict[str, Any], values: dict[str, Any], *, changed: list[str] | None = None) -> dict[str, Any]:
+def view_body(
+    spec: dict[str, Any], values: dict[str, Any], *, changed: list[str] | None = None
+) -> dict[str, Any]:
     def item(dep: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": _dep_id(dep["id"]),

@@ -18,7 +18,12 @@ from sqlalchemy.engine import Engine, make_url
 
 PG_ADMIN_URL = os.environ.get("IPDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Variables that configure the test run itself, not the product: kept.
-TEST_RUN_VARIABLES = {"IPDASH_TEST_PG_URL", "IPDASH_SCREENSHOT_DIR", "IPDASH_TEST_HOME"}
+TEST_RUN_VARIABLES = {
+    "IPDASH_TEST_PG_URL",
+    "IPDASH_TEST_REDIS_URL",
+    "IPDASH_SCREENSHOT_DIR",
+    "IPDASH_TEST_HOME",
+}
 
 
 @pytest.fixture(autouse=True)
