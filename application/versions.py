@@ -41,7 +41,7 @@ from store.models import (
 TARGETS_AUDIT_KIND = "targets"  # application.targets.save records this kind
 
 
-def _top(column) -> object:  # noqa: ANN001 - an id column
+def _top(column: Any) -> Any:  # a scalar subquery: max(column)
     return select(func.max(column)).scalar_subquery()
 
 

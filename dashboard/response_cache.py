@@ -25,9 +25,11 @@ The key (SHA-256 of all of these; the entry is the response body's bytes):
   threshold, language) and the catalogue's and plan tasks' fingerprints;
 - who is asking, as far as it could change an answer: the role, and a clerk's unit;
 - the installed ipdash version (a new release never serves an old release's bytes), under a
-  namespace of the database itself — a random id generated once and kept in it (``app_secret``
-  row ``cache_namespace``) — so two deployments sharing one Redis never mix, while every host of
-  one deployment (whatever URL it uses for the database) shares.
+  namespace of the database: a random id generated once and kept in it (``app_secret`` row
+  ``cache_namespace``) together with its URL (password hidden). Two deployments sharing one Redis
+  never mix — not even a copy of a database restored elsewhere (same id, other URL) — and every
+  host of one deployment shares, as long as they name the database with the same
+  ``IPDASH_DATABASE_URL`` (docs/deployment.md).
 
 Backends: in each worker process (default, at most ``IPDASH_RESPONSE_CACHE_MB``, least recently
 used out first), or Redis at ``IPDASH_CACHE_URL`` (entries expire after
@@ -236,14 +238,17 @@ class ResponseCache:
     def prefix(self) -> str:
         """``ipdash:<version>:<database namespace>:<configuration>:`` (computed once per process)."""
         if self._prefix is None:
+            from sqlalchemy.engine import make_url
+
             from application.accounts import shared_secret
             from application.submissions import engine_for
             from foundation.catalogue import default_catalogue
             from foundation.tasks import default_task_catalogue
 
-            namespace = hashlib.sha256(
-                shared_secret(engine_for(self.database_url), NAMESPACE_SECRET).encode()
-            ).hexdigest()[:16]
+            engine = engine_for(self.database_url)
+            namespace = _fingerprint(
+                shared_secret(engine, NAMESPACE_SECRET), make_url(self.database_url).render_as_string()
+            )
             s = self.settings
             config = _fingerprint(
                 s.region,
