@@ -451,3 +451,14 @@ def test_redis_stopped_while_serving(store: str, tmp_path: Path, caplog: pytest.
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_only_the_read_only_views_are_cached(store: str) -> None:
+    """The allow-list, by hand: 总览, 排名, 对比, 趋势 and 区详情's figures. Not the page router or the
+    filter bar (they differ by role and read which input fired), no upload, review, lock, target,
+    scheme or task callback (writes), no download (audited), not 报送情况 (a clerk sees one row)."""
+    from dashboard import guard
+
+    app = make_app(store)
+    cached = {key.strip(".").split(".", 1)[0] for key, rule in guard.rules(app).items() if rule.cacheable}
+    assert cached == {"ov-heading", "rk-graph", "cmp-heatmap", "tr-monthly", "unit-heading"}
