@@ -270,7 +270,13 @@ class ResponseCache:
             version = views_version(session=session)
         today = datetime.now(ZoneInfo(self.settings.timezone)).date().isoformat()
         sight = (who.role.value, who.unit if who.role == Role.CLERK else None)
-        request = {k: body.get(k) for k in ("output", "outputs", "inputs", "state")}
+        # The renderer leaves ``state`` out when a callback has none: the same as an empty list.
+        request = {
+            "output": body.get("output"),
+            "outputs": body.get("outputs"),
+            "inputs": body.get("inputs") or [],
+            "state": body.get("state") or [],
+        }
         material = json.dumps(
             [list(version), today, list(sight), request], sort_keys=True, ensure_ascii=False, default=str
         )

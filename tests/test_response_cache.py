@@ -462,3 +462,15 @@ def test_only_the_read_only_views_are_cached(store: str) -> None:
     app = make_app(store)
     cached = {key.strip(".").split(".", 1)[0] for key, rule in guard.rules(app).items() if rule.cacheable}
     assert cached == {"ov-heading", "rk-graph", "cmp-heatmap", "tr-monthly", "unit-heading"}
+
+
+def test_a_request_without_state_is_the_same_request(store: str) -> None:
+    """Dash's renderer leaves ``state`` out of the request when a callback has none."""
+    app = make_app(store)
+    client, headers = client_of(app, "leader1")
+    body = view_body(app_spec(app, "rk-graph"), RANKINGS)
+    assert body["state"] == []
+    first = post(client, headers, body)
+    without = {k: v for k, v in body.items() if k != "state"}
+    again = post(client, headers, without)
+    assert again.headers["X-IPdash-Cache"] == "hit" and again.data == first.data
