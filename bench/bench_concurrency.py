@@ -5,6 +5,7 @@ worker's memory (the default) and in a shared Redis — alternated round by roun
     .venv/bin/python bench/bench_concurrency.py                       # 2 rounds of off / memory / redis
     .venv/bin/python bench/bench_concurrency.py --rounds 3 --views 18  # 18 different views in the burst
     .venv/bin/python bench/bench_concurrency.py --modes off,memory --requests 400
+    .venv/bin/python bench/bench_concurrency.py --workers 2 --threads 8   # another sizing
 
 What one burst is: the sample store built into a temp dir (408 returns, SQLite file), ``ipdash
 serve --workers 4 --threads 4`` started as a subprocess with ``IPDASH_RESPONSE_CACHE=off``, or
@@ -15,7 +16,8 @@ threads released at once by a barrier, each POSTing the rankings callback exactl
 does (session cookie, CSRF header) — the composite ranking of the latest month, YTD, or with
 ``--views N`` N different indicators in turn. Reported per mode: p50 / p95 / max latency from
 the release, errors (any status but 200, or no answer), requests per second over the burst, and
-how many were served from the cache (the ``X-IPdash-Cache`` header), the median of the rounds.
+how many were served from the cache (the ``X-IPdash-Cache`` header), the median of the rounds;
+then "one alone": the median of 50 requests one after the other on one kept-alive connection.
 
 Goal: p95 under 2 s with no error. The issue measured p50 5.9 s, p95 15.1 s (≈ 13 req/s).
 """
@@ -53,6 +55,7 @@ LEADERS = 20
 WORKERS = 4
 THREADS = 4
 WARM_UP = 16
+SEQUENTIAL = 50
 INDICATOR_ID = '{"name":"indicator","type":"query-param"}'
 
 
@@ -227,6 +230,24 @@ def burst(port: int, sessions: list[dict[str, str]], bodies: list[bytes], n: int
     }
 
 
+def sequential(port: int, headers: dict[str, str], body: bytes, n: int) -> float:
+    """Median of ``n`` requests one after the other on one kept-alive connection: the cost of one
+    answer with nothing else running (a cached one: the gate, the session, the token, the bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    times = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.request("POST", "/_dash-update-component", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            times.append(time.perf_counter() - t0)
+            assert response.status == 200, response.status
+    finally:
+        conn.close()
+    return statistics.median(times)
+
+
 def flush_redis() -> str | None:
     try:
         import redis
@@ -251,12 +272,15 @@ def run_mode(url: str, folder: Path, mode: str, period: str, views: int, n: int)
         for i in range(WARM_UP):
             status, _ = one_request(server.port, sessions[i % LEADERS], bodies[i % len(bodies)])
             assert status == 200, status
-        return burst(server.port, sessions, bodies, n)
+        found = burst(server.port, sessions, bodies, n)
+        found["one"] = sequential(server.port, sessions[0], bodies[0], SEQUENTIAL)
+        return found
     finally:
         server.stop()
 
 
 def main() -> int:
+    global WORKERS, THREADS
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -266,7 +290,10 @@ def main() -> int:
         "--views", type=int, default=1, help="different indicators in one burst (1: the same view)"
     )
     parser.add_argument("--modes", default="off,memory,redis")
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args()
+    WORKERS, THREADS = args.workers, args.threads
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     folder = Path(tempfile.mkdtemp(prefix="ipdash-bench-conc-"))
@@ -287,21 +314,21 @@ def main() -> int:
                 print(
                     f"  round {r + 1} {mode:6s}: p50 {found['p50']:.2f} s  p95 {found['p95']:.2f} s  "
                     f"max {found['max']:.2f} s  errors {found['errors']}  {found['rps']:.0f} req/s  "
-                    f"hits {found['hits']}  (load {os.getloadavg()[0]:.2f})"
+                    f"hits {found['hits']}  one alone {found['one'] * 1000:.1f} ms  (load {os.getloadavg()[0]:.2f})"
                 )
         print("median of the rounds:")
         base = results.get("off") or []
         for mode, runs in results.items():
             if not runs:
                 continue
-            med = {k: statistics.median(run[k] for run in runs) for k in ("p50", "p95", "max", "rps")}
+            med = {k: statistics.median(run[k] for run in runs) for k in ("p50", "p95", "max", "rps", "one")}
             errors = sum(run["errors"] for run in runs)
             ratio = ""
             if base and mode != "off":
                 ratio = f"  (p95 {statistics.median(run['p95'] for run in base) / med['p95']:.1f}× better than off)"
             print(
                 f"  {mode:6s}: p50 {med['p50']:.2f} s  p95 {med['p95']:.2f} s  max {med['max']:.2f} s  "
-                f"{med['rps']:.0f} req/s  errors {errors}{ratio}"
+                f"{med['rps']:.0f} req/s  errors {errors}  one alone {med['one'] * 1000:.1f} ms{ratio}"
             )
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:

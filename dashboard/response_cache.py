@@ -195,7 +195,10 @@ def _without_password(url: str) -> str:
 
 def make_backend(settings: Settings) -> Backend:
     if settings.cache_url:
-        return RedisBackend(settings.cache_url, settings.cache_ttl_seconds)
+        backend: Backend = RedisBackend(settings.cache_url, settings.cache_ttl_seconds)
+        log.info("response cache: Redis at %s", _without_password(settings.cache_url))
+        return backend
+    log.info("response cache: in this process, up to %d MB", settings.response_cache_mb)
     return MemoryBackend(settings.response_cache_mb * 1024 * 1024)
 
 
