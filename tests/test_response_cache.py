@@ -1,7 +1,7 @@
 """Issue 13: the response cache of the read-only views (``dashboard/response_cache.py``).
 
-A real SQLite store with two returns of 2024-01 written as .xlsx and loaded through
-``application.submissions`` (静安: 培训人次 40, 维权援助工作站数 16; 浦东: 培训人次 32 — every other
+Each test on a SQLite file and on a fresh PostgreSQL database holding two returns of 2024-01,
+written as .xlsx and loaded through ``application.submissions`` (静安: 培训人次 40, 维权援助工作站数 16; 浦东: 培训人次 32 — every other
 measure the factory's default), the real app through the Flask test client with the real
 sign-in form and CSRF tokens, and a real redis-server (``IPDASH_TEST_REDIS_URL``, default
 ``redis://127.0.0.1:6379/13``: a database number of its own; each test's keys live under its own
@@ -69,10 +69,11 @@ def upload(url: str, tmp_path: Path, unit: str, name_zh: str, **values: float) -
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> str:
+def store(db_url: str, tmp_path: Path) -> str:
+    """The two returns on a SQLite file and on a fresh PostgreSQL database (``db_url``)."""
     from application.submissions import open_database
 
-    url = f"sqlite:///{tmp_path / 'ipdash.db'}"
+    url = db_url
     open_database(url).dispose()
     make_accounts(url)
     upload(url, tmp_path, "jingan", "静安区", trainees=40)  # 培训人次; 维权援助工作站数 stays 16
