@@ -22,7 +22,9 @@ The key (SHA-256 of all of these; the entry is the response body's bytes):
   response fresh, in every worker at once;
 - today's date in the settings' time zone (returns fall due at local midnight: the on-time rate
   changes then), the settings a view reads (region, due day, time zone, small-denominator
-  threshold, language) and the catalogue's and plan tasks' fingerprints;
+  threshold, language), the catalogue (``IPDASH_CATALOGUE_DIR``'s or the built-in one: units,
+  indicators, plan tasks) and its default scoring scheme — a catalogue changed at a restart never
+  meets the answers of the old one;
 - who is asking, as far as it could change an answer: the role, and a clerk's unit;
 - the installed ipdash version (a new release never serves an old release's bytes), under a
   namespace of the database: a random id generated once and kept in it (``app_secret`` row
@@ -245,8 +247,7 @@ class ResponseCache:
 
             from application.accounts import shared_secret
             from application.submissions import engine_for
-            from foundation.catalogue import default_catalogue
-            from foundation.tasks import default_task_catalogue
+            from foundation.catalogue import default_catalogue, default_scheme_path
 
             engine = engine_for(self.database_url)
             namespace = _fingerprint(
@@ -259,8 +260,8 @@ class ResponseCache:
                 s.timezone,
                 s.small_denominator,
                 s.language,
-                repr(default_catalogue()),
-                repr(default_task_catalogue()),
+                repr(default_catalogue()),  # units, measures, indicators, plan tasks
+                default_scheme_path().read_text(encoding="utf-8"),  # the shipped default scheme
             )
             self._prefix = f"ipdash:{_installed_version()}:{namespace}:{config}:"
         return self._prefix

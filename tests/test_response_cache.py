@@ -475,3 +475,28 @@ def test_a_request_without_state_is_the_same_request(store: str) -> None:
     without = {k: v for k, v in body.items() if k != "state"}
     again = post(client, headers, without)
     assert again.headers["X-IPdash-Cache"] == "hit" and again.data == first.data
+
+
+def test_hosts_compute_the_same_namespace(store: str) -> None:
+    """Two hosts (separate processes, each with its own hash seed) must name a view's entry alike,
+    or they would never share it through Redis."""
+    import sys
+
+    script = (
+        "import sys\n"
+        "from dashboard.response_cache import ResponseCache\n"
+        "from foundation.settings import Settings\n"
+        "print(ResponseCache(Settings(), sys.argv[1]).prefix())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
+    prefixes = {
+        subprocess.run(
+            [sys.executable, "-c", script, store],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(prefixes) == 1 and next(iter(prefixes)).startswith("ipdash:")
