@@ -15,6 +15,8 @@ it. ``clear_cache()`` empties it (tests, or after editing data outside the appli
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -23,17 +25,18 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from application.snapshots import Snapshot, SnapshotStore, decode, encode, snapshot_key
 from foundation.cache import LruCache
-from foundation.calendar import Window, periods_needed
+from foundation.calendar import Window, periods_needed, window_months, window_year
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
-from indicators.engine import compute_indicators
+from indicators.engine import compute_indicators, compute_series
 from indicators.scoring import Scheme, ScoreResult, score_units
 from store import queries
-from store.models import Revision
+from store.models import Revision, Unit
 
 CACHE_SIZE = 64
 # Region-wide value frames (all periods; categorical columns) shared by every window's
@@ -80,14 +83,93 @@ def _live_frames(session: Session, region: str) -> tuple[pd.DataFrame, pd.DataFr
         cached = _live.get(key)
     if cached is not None and cached[0] == max_id:
         return cached[1], cached[2]
+    if cached is None:  # a new process: start from a snapshot of this database, when there is one
+        cached = _from_snapshot(session, region, max_id)
+        if cached is not None and cached[0] == max_id:
+            with _lock:
+                _live[key] = cached
+            return cached[1], cached[2]
     if cached is not None and max_id > cached[0]:
         values, arrivals = _refresh(session, region, cached[0], cached[1], cached[2])
+        if max_id - _snapshot_ids.get(key, cached[0]) >= SNAPSHOT_LAG:
+            _save_snapshot(session, region, max_id, values, arrivals)
     else:  # first read, or the database was replaced (ids went back): read it all
         values = queries.current_values(session=session, region=region, categorical=True)
         arrivals = queries.arrivals(session=session, region=region)
+        _save_snapshot(session, region, max_id, values, arrivals)
     with _lock:
         _live[key] = (max_id, values, arrivals)
     return values, arrivals
+
+
+# --- snapshots of the live frames (application.snapshots) -------------------------------------------
+# Off unless an edge calls use_snapshots() (the dashboard's factory, with IPDASH_SNAPSHOT_DIR). A
+# snapshot is rewritten after a full read and when it lags SNAPSHOT_LAG revisions behind.
+SNAPSHOT_LAG = 500
+_snapshots: SnapshotStore | None = None
+_snapshot_ids: dict[tuple[str, str], int] = {}
+
+
+def use_snapshots(store: SnapshotStore | None) -> None:
+    """Where this process keeps and finds snapshots of the live frames (None: nowhere)."""
+    global _snapshots
+    _snapshots = store
+    _snapshot_ids.clear()
+
+
+def _revision_marker(session: Session, revision_id: int) -> str | None:
+    """The creation time of revision ``revision_id``: with the id, what tells this database's
+    history from another's (revisions are append-only, so it never changes)."""
+    if revision_id == 0:
+        return ""
+    found = (
+        session.connection()
+        .execute(select(col(Revision.created_at)).where(col(Revision.id) == revision_id))
+        .scalar()
+    )
+    return None if found is None else pd.Timestamp(found).isoformat()
+
+
+def _units_digest(session: Session, region: str) -> str:
+    codes = sorted(
+        c for (c,) in session.connection().execute(select(col(Unit.code)).where(col(Unit.region) == region))
+    )
+    return hashlib.sha256("\n".join(codes).encode()).hexdigest()
+
+
+def _from_snapshot(
+    session: Session, region: str, max_id: int
+) -> tuple[int, pd.DataFrame, pd.DataFrame] | None:
+    store = _snapshots
+    if store is None:
+        return None
+    data = store.get(snapshot_key(_database_key(session), region))
+    found = decode(data) if data is not None else None
+    if (
+        found is None
+        or found.last_id > max_id
+        or found.marker != _revision_marker(session, found.last_id)
+        or found.units != _units_digest(session, region)
+    ):
+        return None  # none, or of another database or catalogue: a full read
+    _snapshot_ids[(_database_key(session), region)] = found.last_id
+    return found.last_id, found.values, found.arrivals
+
+
+def _save_snapshot(
+    session: Session, region: str, last_id: int, values: pd.DataFrame, arrivals: pd.DataFrame
+) -> None:
+    store = _snapshots
+    marker = _revision_marker(session, last_id) if store is not None else None
+    if store is None or marker is None:
+        return
+    snapshot = Snapshot(last_id, marker, _units_digest(session, region), values, arrivals)
+    try:
+        store.set(snapshot_key(_database_key(session), region), encode(snapshot))
+    except OSError:  # a snapshot is a shortcut; failing to write one changes no figure
+        logging.getLogger(__name__).warning("could not write a snapshot of %s", region, exc_info=True)
+        return
+    _snapshot_ids[(_database_key(session), region)] = last_id
 
 
 def _refresh(
@@ -98,15 +180,26 @@ def _refresh(
     units = sorted({u for u, _ in pairs})
     periods = sorted({p for _, p in pairs})
     fresh = queries.current_values(session=session, region=region, since_revision=since)
-    fresh = fresh[[(u, p) in pairs for u, p in zip(fresh["unit"], fresh["period"], strict=True)]]
+    fresh = fresh[_pairs_mask(fresh, pairs, units, periods)]
     keep = ~_in_pairs(values["unit"], values["period"], pairs)
     combined = _concat_categorical(values[keep], fresh)
     new_arrivals = queries.arrivals(session=session, region=region, units=units, periods=periods)
-    new_arrivals = new_arrivals[
-        [(u, p) in pairs for u, p in zip(new_arrivals["unit"], new_arrivals["period"], strict=True)]
-    ]
-    old_keep = [(u, p) not in pairs for u, p in zip(arrivals["unit"], arrivals["period"], strict=True)]
+    new_arrivals = new_arrivals[_pairs_mask(new_arrivals, pairs, units, periods)]
+    old_keep = ~_pairs_mask(arrivals, pairs, units, periods)
     return combined, pd.concat([arrivals[old_keep], new_arrivals], ignore_index=True)
+
+
+def _pairs_mask(
+    frame: pd.DataFrame, pairs: set[tuple[str, str]], units: list[str], periods: list[str]
+) -> np.ndarray:
+    """Rows of ``frame`` (str unit and period columns) whose (unit, period) is in ``pairs``: the
+    few candidate rows found with vectorised look-ups first, then checked pair by pair."""
+    mask = np.zeros(len(frame), dtype=bool)
+    candidates = np.flatnonzero((frame["unit"].isin(units) & frame["period"].isin(periods)).to_numpy())
+    if len(candidates):
+        unit_col, period_col = frame["unit"].to_numpy(), frame["period"].to_numpy()
+        mask[candidates] = [(unit_col[i], period_col[i]) in pairs for i in candidates]
+    return mask
 
 
 def _in_pairs(unit: pd.Series, period: pd.Series, pairs: set[tuple[str, str]]) -> np.ndarray:
@@ -262,6 +355,50 @@ def indicator_table(
             small_denominator=settings.small_denominator,
             indicators=indicators,
             now=as_of or datetime.now(UTC),
+        )
+
+    return _cached(key, compute, lambda frame: frame.copy())
+
+
+def indicator_series(
+    *,
+    session: Session,
+    region: str,
+    periods: Sequence[str],
+    window: Window,
+    indicators: Sequence[str],
+    catalogue: Catalogue | None = None,
+    settings: Settings = BUILT_IN,
+) -> pd.DataFrame:
+    """A trend: ``value``, ``coverage`` and ``incomplete`` of ``indicators`` for every unit of
+    ``region`` and the city over ``window`` ending at each of ``periods`` (current values) —
+    per period what ``indicator_table`` gives, computed in one pass (``engine.compute_series``):
+    the 48 windows of a national trend read the region's frames once, not 48 times."""
+    cat = catalogue or default_catalogue()
+    key = (
+        "series",
+        *_common_key(session, region, ",".join(periods), window, None, settings),
+        id(cat) if catalogue is not None else None,
+        tuple(indicators),
+    )
+
+    def compute() -> pd.DataFrame:
+        everything = region_values(session=session, region=region)
+        months = {m for p in periods for m in window_months(p, window)}
+        years = {window_year(p) for p in periods}
+        wanted = {m for code in indicators for m in cat.indicators[code].measures}
+        keep = everything["period"].isin(sorted(months | years)) & everything["measure"].isin(sorted(wanted))
+        return compute_series(
+            everything[keep],
+            catalogue=cat,
+            units=region_units(region, cat),
+            periods=periods,
+            window=window,
+            indicators=indicators,
+            arrivals=region_arrivals(session=session, region=region),
+            due_day=settings.due_day,
+            tz=settings.timezone,
+            now=datetime.now(UTC),
         )
 
     return _cached(key, compute, lambda frame: frame.copy())

@@ -18,6 +18,8 @@ import flask
 from dash.exceptions import DependencyException
 from werkzeug.exceptions import HTTPException
 
+from application import service
+from application.snapshots import DirectorySnapshots
 from dashboard import auth, shell
 from dashboard.data import CONFIG_KEY, SETTINGS_KEY
 from foundation.catalogue import install_catalogue
@@ -71,6 +73,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     )
     server: flask.Flask = app.server
     server.config[SETTINGS_KEY] = settings
+    service.use_snapshots(DirectorySnapshots(settings.snapshot_dir) if settings.snapshot_dir else None)
     if database_url:
         server.config[CONFIG_KEY] = database_url
 

@@ -3,7 +3,12 @@
 Brings the schema to head once, in the master process, then runs the app on gunicorn (a
 production WSGI server: pre-forked worker processes, each with a few threads), without Dash's
 debug mode (which would ask an outside host for the latest Dash version: no internet here).
-Every worker warms its own caches in the background after it starts. Uploads from several
+Before forking, the master reads the default region once (from a snapshot when
+``IPDASH_SNAPSHOT_DIR`` holds one, else from the database) and computes what a first visit asks:
+every worker — those forked at start and any gunicorn forks later to replace one — starts with
+those frames and results, shared copy-on-write with the master, so its first request does not wait
+for a region-wide read. Each worker then catches up with uploads since (only the changed
+unit-months are read again) in the background. Uploads from several
 workers at once are serialised per unit-month by the store (``store.repo.lock_unit_periods``).
 ``gunicorn 'dashboard.app:server'`` with ``IPDASH_DATABASE_URL`` remains possible for a custom setup.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from foundation.i18n import t
@@ -42,6 +48,7 @@ def serve(
     engine.dispose()  # no connection crosses the fork into the workers
     app = create_app(url, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _warm_up_before_fork(app, url)
 
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
@@ -81,6 +88,23 @@ def _say_how_to_add_an_admin(engine, engine_url: str | None) -> None:  # noqa: A
         if has_admin(session=session):
             return
     print(t("user.no_admin", db=f" --db '{engine_url}'" if engine_url else ""), flush=True)
+
+
+def _warm_up_before_fork(app, url: str) -> None:  # noqa: ANN001 - dash.Dash
+    """Fill the service caches in the master, then close its database connections (a pooled
+    connection must not cross the fork into the workers: they open their own)."""
+    from application.submissions import engine_for
+    from dashboard.data import settings, warm_up
+
+    started = time.perf_counter()
+    try:
+        with app.server.app_context():
+            warm_up(settings().region)
+        logging.getLogger(__name__).info("warmed up before forking in %.1f s", time.perf_counter() - started)
+    except Exception:  # warming is an optimisation: a failure only means a slower first page
+        logging.getLogger(__name__).warning("cache warm-up failed", exc_info=True)
+    finally:
+        engine_for(url).dispose()
 
 
 def _warm_up_in_background(app) -> None:  # noqa: ANN001 - dash.Dash

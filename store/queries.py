@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from store.models import MeasureValue, Revision, Submission, Unit, UnitTarget
+from store.models import Measure, MeasureValue, Revision, Submission, Unit, UnitTarget
 
 VALUE_COLUMNS = ["unit", "period", "measure", "value"]
 
@@ -51,7 +52,22 @@ def current_values(
 ) -> pd.DataFrame:
     """Current values (or those current at ``as_of``). ``categorical``: unit, period and measure
     as pandas categoricals — a tenth of the memory and faster grouping for region-wide frames.
-    ``since_revision``: only from current revisions with a higher id (an incremental refresh)."""
+    ``since_revision``: only from current revisions with a higher id (an incremental refresh).
+
+    The region-wide categorical read on PostgreSQL (what the service keeps in memory: 3.5 M rows
+    at national scale) goes through ``COPY … TO STDOUT`` in binary with integer codes instead of
+    strings (``_region_values_copy``); the rows are the same.
+    """
+    if (
+        categorical
+        and region
+        and as_of is None
+        and periods is None
+        and units is None
+        and since_revision is None
+        and session.connection().dialect.name == "postgresql"
+    ):
+        return _region_values_copy(session, region)
     stmt = select(
         Revision.unit_code, col(Revision.period), col(MeasureValue.measure_code), col(MeasureValue.value)
     ).join(MeasureValue, col(MeasureValue.revision_id) == col(Revision.id))
@@ -80,6 +96,82 @@ def current_values(
         frame["value"] = frame["value"].astype(float)
     kind = "category" if categorical else "str"
     return frame.astype({"unit": kind, "period": kind, "measure": kind})
+
+
+# One COPY row: field count (int16), then per field its length (int32) and bytes — all fixed
+# here (revision id int4, measure position int2, value float8; no column is NULL).
+_COPY_ROW = np.dtype(
+    [("n", ">i2"), ("l1", ">i4"), ("rid", ">i4"), ("l2", ">i4"), ("k", ">i2"), ("l3", ">i4"), ("v", ">f8")]
+)
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
+_COPY_TRAILER = 2  # int16 -1
+
+
+def _region_values_copy(session: Session, region: str) -> pd.DataFrame:
+    """``current_values(region=…, categorical=True)`` on PostgreSQL, read with one binary COPY of
+    (revision id, measure position, value) — 28 bytes a row, parsed by numpy without a Python
+    object per row — then the unit and period of each revision looked up once (a revision's unit
+    and period never change, so the second statement cannot disagree with the first)."""
+    conn = session.connection()
+    measures = sorted(row[0] for row in conn.execute(select(Measure.code)))
+    sql = (
+        "COPY (SELECT mv.revision_id, m.k::int2, mv.value FROM revision r"
+        " JOIN unit u ON u.code = r.unit_code"
+        " JOIN measure_value mv ON mv.revision_id = r.id"
+        " JOIN unnest(%s::text[]) WITH ORDINALITY AS m(code, k) ON m.code = mv.measure_code"
+        " WHERE r.is_current AND u.region = %s) TO STDOUT (FORMAT binary)"
+    )
+    raw = conn.connection.driver_connection
+    buffer = bytearray()
+    with raw.cursor() as cursor, cursor.copy(sql, (measures, region)) as copy:  # type: ignore[union-attr]
+        for chunk in copy:
+            buffer += chunk
+    body = memoryview(buffer)[_COPY_HEADER : len(buffer) - _COPY_TRAILER] if buffer else memoryview(b"")
+    rows = np.frombuffer(body, dtype=_COPY_ROW)
+    if not (
+        (rows["n"] == 3).all()
+        and (rows["l1"] == 4).all()
+        and (rows["l2"] == 2).all()
+        and (rows["l3"] == 8).all()
+    ):
+        raise RuntimeError("unexpected COPY row layout")  # a schema change this reader does not know
+    rid = rows["rid"].astype(np.int64)
+    k = rows["k"].astype(np.int64) - 1  # WITH ORDINALITY counts from 1
+    value = rows["v"].astype(np.float64)
+    del buffer, rows, body
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            "SELECT id, unit_code, period FROM revision WHERE id = ANY(%s) ORDER BY id",
+            (np.unique(rid).tolist(),),
+        )
+        found = cursor.fetchall()
+    rev_units = [u for _, u, _ in found]
+    rev_periods = [p for _, _, p in found]
+    pos = np.searchsorted(np.array([i for i, _, _ in found], dtype=np.int64), rid)
+
+    def categorical(per_row_codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+        # categories = the labels that occur, sorted — what astype("category") gives
+        used = np.unique(per_row_codes)
+        remap = np.full(len(labels), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        categories = pd.Index([labels[i] for i in used], dtype="str")
+        order = np.argsort(np.asarray(categories, dtype=object), kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return pd.Categorical.from_codes(rank[remap[per_row_codes]], categories=categories[order])
+
+    unit_labels = sorted(set(rev_units))
+    period_labels = sorted(set(rev_periods))
+    unit_of_rev = pd.Index(unit_labels).get_indexer(rev_units)
+    period_of_rev = pd.Index(period_labels).get_indexer(rev_periods)
+    return pd.DataFrame(
+        {
+            "unit": categorical(unit_of_rev[pos], unit_labels),
+            "period": categorical(period_of_rev[pos], period_labels),
+            "measure": categorical(k, measures),
+            "value": value,
+        }
+    )
 
 
 def arrivals(
