@@ -23,6 +23,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -143,6 +144,13 @@ def decode(data: bytes) -> Snapshot | None:
             stamps = archive["a_time"].view(f"datetime64[{header['time_unit']}]")
             columns["first_received_at"] = pd.Series(stamps).dt.tz_localize("UTC")
             arrivals = pd.DataFrame(columns)
-    except (OSError, ValueError, KeyError, TypeError):  # damaged or foreign bytes: read the database
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        EOFError,
+        zipfile.BadZipFile,
+    ):  # damaged or foreign bytes: read the database
         return None
     return Snapshot(int(header["last_id"]), str(header["marker"]), str(header["units"]), values, arrivals)
