@@ -432,6 +432,8 @@ def serve_round(
         out["workers_mib"] = [memory_mib(pid) for pid in server.workers()]
     finally:
         server.stop()
+        warmed = re.search(r"warmed up before forking in ([0-9.]+) s", Path(server.log.name).read_text())
+        out["master_warm_up_s"] = float(warmed.group(1)) if warmed else None
     return out
 
 
@@ -544,6 +546,9 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
         print(
             f"    (a) launch → answering {median([s['ready_s'] for s in serve]):.2f}; first rankings request {median(first):.2f}; slowest of the first rankings+overview {median(worst_first):.2f}"
         )
+        warm = [s["master_warm_up_s"] for s in serve if s.get("master_warm_up_s") is not None]
+        if warm:
+            print(f"    (a) of which the master's warm-up before forking {median(warm):.2f}")
         rss = [w[0] for s in serve for w in s["workers_mib"]]
         pss = [w[1] for s in serve for w in s["workers_mib"]]
         master = [s["master_mib"][0] for s in serve]
