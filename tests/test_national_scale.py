@@ -306,3 +306,110 @@ def test_a_snapshot_that_does_not_belong_is_ignored(engine, snapshots, spoil: st
         assert plain(service.region_values(session=s, region="shanghai")) == [
             ("jingan", "2023-01", "trainees", 10.0)
         ]
+
+
+# --- a server started after an upload --------------------------------------------------------------
+
+
+def rankings_value(base: str, unit: str) -> float | None:
+    """The value of ``unit`` in the rankings grid (mediation success, 2023-01, month), as a leader
+    signed in through the real form sees it."""
+    import json
+
+    from test_serve import get, signed_in
+    from test_web_concurrency import post
+
+    opener, headers = signed_in(base, "leader1")
+    deps = json.loads(get(base + "/_dash-dependencies", opener)[1])
+    (callback,) = [c for c in deps if c["output"].startswith("..rk-graph.figure")]
+    values = {"filter-region": "shanghai", "filter-window": "month", "filter-period": "2023-01"}
+
+    def fill(items: list[dict]) -> list[dict]:
+        out = []
+        for dep in items:
+            ident = json.loads(dep["id"]) if dep["id"].startswith("{") else dep["id"]
+            value = values.get(dep["id"], "mediation_success_rate" if '"indicator"' in dep["id"] else None)
+            out.append({"id": ident, "property": dep["property"], "value": value})
+        return out
+
+    outputs = [
+        dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+        for p in callback["output"].strip(".").split("...")
+    ]
+    payload = {
+        "output": callback["output"],
+        "outputs": outputs,
+        "inputs": fill(callback["inputs"]),
+        "changedPropIds": [],
+        "state": fill(callback["state"]),
+    }
+    status, body = post(opener, headers, base + "/_dash-update-component", payload)
+    assert status == 200, body[:500]
+    rows = json.loads(body)["response"]["rk-grid"]["rowData"]
+    return next(r["value"] for r in rows if r["unit"] == unit)
+
+
+def serve_with_snapshots(url: str, tmp_path: Path, snapshot_dir: Path):  # noqa: ANN201 - a context manager
+    import os
+    import subprocess
+    import sys
+    import time
+    from contextlib import contextmanager
+
+    from test_serve import free_port, get
+
+    @contextmanager
+    def running():  # noqa: ANN202
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
+        env["IPDASH_SNAPSHOT_DIR"] = str(snapshot_dir)
+        log = (tmp_path / f"serve-{port}.log").open("w+")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ipdash.cli", "serve", "--db", url, "--port", str(port), "--workers", "2"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            hang_guard = time.monotonic() + 900  # a hang guard, not a timing check
+            while True:
+                assert proc.poll() is None, Path(log.name).read_text()
+                try:
+                    if get(base + "/login")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < hang_guard, Path(log.name).read_text()
+                time.sleep(0.3)
+            yield base
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=60)
+            log.close()
+
+    return running()
+
+
+def test_a_server_started_after_an_upload_serves_the_fresh_figure(db_url: str, tmp_path: Path) -> None:
+    from auth_support import make_accounts
+
+    from store.db import open_engine
+
+    make_accounts(db_url)
+    engine = open_engine(db_url)
+    snapshot_dir = tmp_path / "snapshots"
+    try:
+        with Session(engine) as s:
+            save(s, "jingan", "2023-01", {"mediation_accepted": 4, "mediation_succeeded": 3}, T1)
+        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as base:
+            assert rankings_value(base, "jingan") == 0.75  # 3 / 4
+        assert len(list(snapshot_dir.glob("*.npz"))) == 1  # the master's warm-up wrote one
+        with Session(engine) as s:  # an upload while no server runs: the snapshot is now behind
+            save(s, "jingan", "2023-01", {"mediation_accepted": 4, "mediation_succeeded": 1}, T2)
+        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as base:
+            assert rankings_value(base, "jingan") == 0.25  # 1 / 4: the snapshot, caught up
+    finally:
+        engine.dispose()
