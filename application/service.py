@@ -182,7 +182,7 @@ def _refresh(
     fresh = queries.current_values(session=session, region=region, since_revision=since)
     fresh = fresh[_pairs_mask(fresh, pairs, units, periods)]
     keep = ~_in_pairs(values["unit"], values["period"], pairs)
-    combined = _concat_categorical(values[keep], fresh)
+    combined = _replace_rows(values, keep, fresh)
     new_arrivals = queries.arrivals(session=session, region=region, units=units, periods=periods)
     new_arrivals = new_arrivals[_pairs_mask(new_arrivals, pairs, units, periods)]
     old_keep = ~_pairs_mask(arrivals, pairs, units, periods)
@@ -210,17 +210,19 @@ def _in_pairs(unit: pd.Series, period: pd.Series, pairs: set[tuple[str, str]]) -
     return np.isin(codes, wanted)
 
 
-def _concat_categorical(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Stack ``new`` (str columns) under ``old`` (categorical columns), staying categorical."""
-    parts = {}
+def _replace_rows(old: pd.DataFrame, keep: np.ndarray, new: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``old`` (categorical columns) where ``keep``, then ``new`` (str columns), staying
+    categorical: built from the integer codes, one pass per column, no intermediate frames."""
+    parts: dict[str, Any] = {}
     for column in ("unit", "period", "measure"):
         cats = old[column].cat.categories
         extra = pd.Index(new[column].unique()).difference(cats)
-        dtype = pd.CategoricalDtype(cats.append(extra))
-        parts[column] = pd.concat(
-            [old[column].cat.set_categories(dtype.categories), new[column].astype(dtype)], ignore_index=True
-        )
-    parts["value"] = pd.concat([old["value"], new["value"]], ignore_index=True)
+        categories = cats.append(extra) if len(extra) else cats
+        codes = np.concatenate(
+            [old[column].cat.codes.to_numpy()[keep], categories.get_indexer(new[column])]
+        ).astype(np.int64)
+        parts[column] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+    parts["value"] = np.concatenate([old["value"].to_numpy()[keep], new["value"].to_numpy(dtype=np.float64)])
     return pd.DataFrame(parts)
 
 

@@ -55,7 +55,7 @@ def serve(
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
-        "timeout": 120,  # the very first national read takes ~9 s; a large upload a few
+        "timeout": 120,  # a large upload takes a few seconds; the region is read before forking
         "graceful_timeout": 10,
         "control_socket_disable": True,  # gunicorn 27 would put a socket in $HOME; nothing uses it
         "loglevel": "info",
