@@ -1,6 +1,8 @@
 """Benchmark: national scale on PostgreSQL (issue 13, goal 4) — 2,850 units × 36 months.
 
-Builds (once; ``--rebuild`` to start again) the national store in its own PostgreSQL database
+The 2,850 units are a catalogue folder (``units_national.csv``, ``regions.csv``) that every process
+of the run gets as ``IPDASH_CATALOGUE_DIR`` (with ``IPDASH_REGION=national``), as a national
+deployment would. Builds (once; ``--rebuild`` to start again) the national store in its own PostgreSQL database
 through the store's real write path (``store.repo.save_submission``, one submission per month,
 as a layout-B ledger would write it), then measures each goal against a baseline run in the same
 invocation: the baseline is the code of ``--baseline`` (a commit, default the one before issue
@@ -54,7 +56,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/i13e_national"
-DEFAULT_BASELINE = "e5c1a95"  # main before issue 13's national work
+DEFAULT_BASELINE = "b276c46"  # main before goal 4's work (with the catalogue folder of issue 13)
 REGION = "national"
 LEADER = "bench_leader"
 TREND_INDICATORS = ("abnormal_withdrawal_rate", "timeliness_rate", "case_completion_rate")
@@ -64,32 +66,26 @@ TREND_INDICATORS = ("abnormal_withdrawal_rate", "timeliness_rate", "case_complet
 
 
 def write_national_catalogue(folder: Path, units: int) -> Path:
-    """A catalogue folder: the built-in files plus ``units_national.csv`` with ``units`` units."""
-    source = ROOT / "foundation" / "catalogue_data"
+    """A catalogue folder (``IPDASH_CATALOGUE_DIR``) holding the ``national`` region's ``units``
+    units; measures, indicators and scheme are the built-in ones."""
     target = folder / "catalogue"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
+    target.mkdir(parents=True, exist_ok=True)
     with (target / "units_national.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["code", "admin_code", "name_zh", "short_zh", "name_en", "kind", "parent"])
         for i in range(units):
             w.writerow([f"n{i:04d}", "", f"单位{i:04d}", f"{i:04d}", f"Unit {i}", "county", "national"])
+    (target / "regions.csv").write_text("region,name_zh,benchmark_zh\nnational,全国,全国平均水平\n", "utf-8")
     return target
 
 
-# INTERIM (until issue 13's IPDASH_CATALOGUE_DIR / install_catalogue lands in main): the one place
-# that points the process at the catalogue folder by patching the module attribute. A child process
-# gets the same patch through PATCH_CODE (run before the command).
-PATCH_CODE = (
-    "import os, pathlib, foundation.catalogue as c; "
-    "c.DATA_DIR = pathlib.Path(os.environ['BENCH_CATALOGUE_DIR']); c.default_catalogue.cache_clear()"
-)
-
-
 def use_catalogue(folder: Path) -> None:
-    os.environ["BENCH_CATALOGUE_DIR"] = str(folder)
-    exec(PATCH_CODE)  # noqa: S102 - the constant above, nothing from outside
+    """This process and its children use the catalogue folder, as a deployment would set it."""
+    from foundation.catalogue import install_catalogue
+
+    os.environ["IPDASH_CATALOGUE_DIR"] = str(folder)
+    os.environ["IPDASH_REGION"] = REGION
+    install_catalogue(folder, region=REGION)
 
 
 # --- building the store --------------------------------------------------------------------------
@@ -338,15 +334,15 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log.open("w")
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}, **env}
+        env["IPDASH_CATALOGUE_DIR"] = os.environ["IPDASH_CATALOGUE_DIR"]
         env["PYTHONPATH"] = str(code)
         env["IPDASH_REGION"] = REGION  # a national deployment's default region: what is warmed up
-        command = f"{PATCH_CODE}; import sys; from ipdash.cli import main; sys.exit(main())"
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-c",
-                command,
+                "-m",
+                "ipdash.cli",
                 "serve",
                 "--db",
                 url,
@@ -462,6 +458,8 @@ def extract_baseline(commit: str, folder: Path) -> Path:
 def run_inner(code: Path, url: str, seed: int) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
     env["PYTHONPATH"] = str(code)
+    env["IPDASH_CATALOGUE_DIR"] = os.environ["IPDASH_CATALOGUE_DIR"]
+    env["IPDASH_REGION"] = REGION
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--inner", "--db", url, "--seed", str(seed)],
         cwd=code,
@@ -495,7 +493,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.inner:  # a child process: the variant's code comes first on PYTHONPATH
-        use_catalogue(Path(os.environ["BENCH_CATALOGUE_DIR"]))
+        use_catalogue(Path(os.environ["IPDASH_CATALOGUE_DIR"]))
         print(json.dumps(inner(args.db, args.seed)))
         return 0
 
