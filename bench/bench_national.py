@@ -488,6 +488,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="commit whose code is the baseline")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="only (b) and (c), in a process of each variant (no server)",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -516,7 +521,8 @@ def main() -> int:
         if not args.no_baseline:
             variants.append((f"baseline {args.baseline}", extract_baseline(args.baseline, folder), False))
         variants.append(("new (no snapshot)", ROOT, False))
-        variants.append(("new (snapshot)", ROOT, True))
+        if not args.in_process_only:
+            variants.append(("new (snapshot)", ROOT, True))
         snapshots = folder / "snapshots"
         results: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
         seed = int(time.time()) % 10_000
@@ -528,10 +534,16 @@ def main() -> int:
                         shutil.rmtree(snapshots, ignore_errors=True)  # a cold start writes a new one
                     env["IPDASH_SNAPSHOT_DIR"] = str(snapshots)
                 print(f"  round {round_no + 1}: {name} …", flush=True)
-                served = serve_round(
-                    code, args.db, password, last, env, folder / f"serve-{round_no}-{len(results[name])}.log"
-                )
-                row: dict[str, Any] = {"serve": served}
+                row: dict[str, Any] = {}
+                if not args.in_process_only:
+                    row["serve"] = serve_round(
+                        code,
+                        args.db,
+                        password,
+                        last,
+                        env,
+                        folder / f"serve-{round_no}-{len(results[name])}.log",
+                    )
                 if not with_snapshot:
                     seed += 1
                     row["inner"] = run_inner(code, args.db, seed)
@@ -546,22 +558,10 @@ def main() -> int:
 def report(results: dict[str, list[dict[str, Any]]]) -> None:
     print("\nMedians over rounds (seconds; memory MiB):")
     for name, rows in results.items():
-        serve = [r["serve"] for r in rows]
-        first = [s["first_requests"][0][1] for s in serve]
-        worst_first = [max(t for _, t in s["first_requests"][:2]) for s in serve]
+        serve = [r["serve"] for r in rows if "serve" in r]
         print(f"  {name}")
-        print(
-            f"    (a) launch → answering {median([s['ready_s'] for s in serve]):.2f}; first rankings request {median(first):.2f}; slowest of the first rankings+overview {median(worst_first):.2f}"
-        )
-        warm = [s["master_warm_up_s"] for s in serve if s.get("master_warm_up_s") is not None]
-        if warm:
-            print(f"    (a) of which the master's warm-up before forking {median(warm):.2f}")
-        rss = [w[0] for s in serve for w in s["workers_mib"]]
-        pss = [w[1] for s in serve for w in s["workers_mib"]]
-        master = [s["master_mib"][0] for s in serve]
-        print(
-            f"    (d) per worker RSS {median(rss):.0f} (PSS {median(pss):.0f}); master RSS {median(master):.0f}"
-        )
+        if serve:
+            report_serve(serve)
         inner_rows = [r["inner"] for r in rows if "inner" in r]
         if inner_rows:
             for indicator in TREND_INDICATORS:
@@ -581,6 +581,23 @@ def report(results: dict[str, list[dict[str, Any]]]) -> None:
             print(
                 f"    process's first rankings (full read) {median([i['process_first_rankings_s'] for i in inner_rows]):.2f}"
             )
+
+
+def report_serve(serve: list[dict[str, Any]]) -> None:
+    first = [s["first_requests"][0][1] for s in serve]
+    worst_first = [max(t for _, t in s["first_requests"][:2]) for s in serve]
+    print(
+        f"    (a) launch → answering {median([s['ready_s'] for s in serve]):.2f}; first rankings request {median(first):.2f}; slowest of the first rankings+overview {median(worst_first):.2f}"
+    )
+    warm = [s["master_warm_up_s"] for s in serve if s.get("master_warm_up_s") is not None]
+    if warm:
+        print(f"    (a) of which the master's warm-up before forking {median(warm):.2f}")
+    rss = [w[0] for s in serve for w in s["workers_mib"]]
+    pss = [w[1] for s in serve for w in s["workers_mib"]]
+    master = [s["master_mib"][0] for s in serve]
+    print(
+        f"    (d) per worker RSS {median(rss):.0f} (PSS {median(pss):.0f}); master RSS {median(master):.0f}"
+    )
 
 
 if __name__ == "__main__":
