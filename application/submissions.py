@@ -12,18 +12,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from etl import load as _load
+from etl.batch import ReadAhead
 from etl.load import LoadResult, ReceivedAt
 from etl.records import ParsedFile
 from foundation.catalogue import Catalogue
 from foundation.settings import BUILT_IN, Settings
-from store import db, queries, repo, tracking
+from store import db, repo
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # --- the database ----------------------------------------------------------------------------------
 
@@ -73,8 +76,11 @@ def load_paths(
     catalogue: Catalogue | None = None,
     region: str | None = None,
     settings: Settings = BUILT_IN,
+    jobs: int | None = 1,
+    reads: ReadAhead | None = None,
 ) -> Iterator[LoadResult]:
-    """Each file in its own transaction, committed when accepted; one result per file, in order."""
+    """Each file in its own transaction, committed when accepted; one result per file, in order.
+    ``jobs``/``reads``: files read ahead in worker processes (``etl.batch``), same results."""
     return _load.load_paths(
         paths,
         engine=engine,
@@ -84,6 +90,8 @@ def load_paths(
         catalogue=catalogue,
         region=region,
         settings=settings,
+        jobs=jobs,
+        reads=reads,
     )
 
 
@@ -173,6 +181,8 @@ def restore_revision(*, session: Session, unit: str, period: str, revision_no: i
 
 def unit_revisions(*, session: Session, unit: str) -> pd.DataFrame:
     """Every stored revision of ``unit`` with its submission and warnings, newest first."""
+    from store import tracking
+
     log = tracking.revision_log(session=session, units=[unit])
     return log.sort_values(["period", "revision_no"], ascending=False, kind="stable").reset_index(drop=True)
 
@@ -196,4 +206,6 @@ def raw_values(
     *, session: Session, region: str | None = None, periods: list[str] | None = None
 ) -> pd.DataFrame:
     """Current values (unit, period, measure, value): the raw-data export and the demo's summary."""
+    from store import queries
+
     return queries.current_values(session=session, region=region, periods=periods)

@@ -8,6 +8,11 @@ measured in separate runs under tracemalloc, which slows code down.
 
     .venv/bin/python bench/bench_load.py            # uses sample_data/returns
     .venv/bin/python bench/bench_load.py --repeat 5
+    .venv/bin/python bench/bench_load.py --naive-only --db sqlite:///naive.db   # one naive run, no timing
+
+``--naive-only`` is the naive loader as a process of its own: ``bench/bench_load_process.py``
+times it as a whole process (start-up included) beside ``ipdash load``. It imports only what the
+naive loader uses (pandas, openpyxl, SQLModel, the catalogue and the store's tables).
 """
 
 from __future__ import annotations
@@ -28,13 +33,20 @@ from sqlmodel import Session, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from etl.load import expand_paths, load_paths  # noqa: E402
 from foundation.catalogue import default_catalogue  # noqa: E402
 from store.db import open_engine  # noqa: E402
 from store.models import MeasureValue, Revision, Submission  # noqa: E402
 
 
+def expand_paths(paths: list[Path]) -> list[Path]:
+    from etl.load import expand_paths as expand
+
+    return expand(paths)
+
+
 def optimized(files: list[Path], url: str) -> int:
+    from etl.load import load_paths
+
     engine = open_engine(url)
     n = sum(r.status == "accepted" for r in load_paths(files, engine=engine, submitted_by="bench"))
     engine.dispose()
@@ -121,7 +133,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folder", type=Path, default=ROOT / "sample_data" / "returns")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--naive-only", action="store_true", help="run the naive loader once into --db, no timing"
+    )
+    ap.add_argument("--db", help="with --naive-only: the database URL to fill (a fresh file)")
     args = ap.parse_args()
+    if args.naive_only:
+        # What a first version would glob: every .xlsx under the folder, sorted.
+        files = sorted(p for p in args.folder.rglob("*.xlsx") if not p.name.startswith("~$"))
+        n = naive(files, args.db)
+        print(f"naive: {n} files")
+        return
     files = expand_paths([args.folder])
     print(f"{len(files)} files from {args.folder}")
     with tempfile.TemporaryDirectory() as d:

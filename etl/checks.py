@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
-
-import pandas as pd
+from typing import TYPE_CHECKING, TypeAlias
 
 from etl.cells import cell_text, previous_month
 from etl.issues import warning
@@ -33,6 +31,8 @@ from etl.units import describe_unit
 from foundation.calendar import months_of_year_to
 from foundation.catalogue import Catalogue
 
+if TYPE_CHECKING:
+    import pandas as pd
 Values = Mapping[str, float]
 
 # closed, pending (stock at month end), inflow of the month
@@ -61,7 +61,7 @@ _YTD_RULES = (
 )
 
 
-History: TypeAlias = pd.DataFrame | Mapping[tuple[str, str], Mapping[str, float]]
+History: TypeAlias = "pd.DataFrame | Mapping[tuple[str, str], Mapping[str, float]]"
 
 
 def cross_period_warnings(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -88,14 +89,30 @@ def scan_sheet(root: ElementTree.Element) -> SheetScan:
 
 
 _REF = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]+[0-9]+)["']""")
-_MARKERS = re.compile(rb"""<(?:\w+:)?f[\s>/]|\bt=["']e["']""")
+# A formula element, or an error-typed cell: ``<f``/``<x:f`` or ``\bt="e"``. Two expressions that
+# start with a literal are searched fast; one alternation of both was 5× slower (a sheet per file).
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ERROR_TYPE = re.compile(rb"""t=["']e["']""")
+WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")  # \w of bytes
+
+
+def at_word_start(xml: bytes, start: int) -> bool:
+    """``\b`` before a word character at ``start``: the byte before is not a word character."""
+    return start == 0 or xml[start - 1] not in WORD_BYTES
+
+
+def has_markers(xml: bytes) -> bool:
+    """Whether a sheet part holds a formula or an error value anywhere."""
+    if _FORMULA_TAG.search(xml):
+        return True
+    return any(at_word_start(xml, m.start()) for m in _ERROR_TYPE.finditer(xml))
 
 
 def scan_sheet_xml(xml: bytes) -> SheetScan:
     """``scan_sheet`` for a well-formed sheet part, cheaply: a regular expression over the cell
     references finds a duplicate, and the tree is built only when the part holds a formula or an
     error value at all (most returns hold neither)."""
-    if _MARKERS.search(xml):
+    if has_markers(xml):
         return scan_sheet(ElementTree.fromstring(xml))
     refs = _REF.findall(xml)
     if len(refs) != len(set(refs)):
@@ -126,10 +143,12 @@ class FormulaIndex:
         return scan.errors.get(ref) if scan else None
 
 
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → zip part path, via xl/workbook.xml and its relationships."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+def sheet_parts(archive: zipfile.ZipFile | Mapping[str, bytes]) -> dict[str, str]:
+    """Sheet name → zip part path, via xl/workbook.xml and its relationships (from a zip, or from
+    its parts already inflated: name → bytes). A missing part is a KeyError."""
+    read = archive.read if isinstance(archive, zipfile.ZipFile) else archive.__getitem__
+    workbook = ElementTree.fromstring(read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(read("xl/_rels/workbook.xml.rels"))
     targets = {}
     for rel in rels.iter(f"{{{_NS_PKG_REL}}}Relationship"):
         target = rel.get("Target", "")

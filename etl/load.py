@@ -3,7 +3,9 @@
 ``check_file`` does everything but write (the upload page's preview uses it); ``load_file`` also
 saves, in the caller's session, and the caller commits once per file; ``load_paths`` is the
 batch entry point of ``ipdash load``: each file in its own transaction, so a bad file writes
-nothing and never stops the others.
+nothing and never stops the others. A batch may read its files ahead on every core
+(``etl.batch.ReadAhead``): reading is pure, and the checks against the store and the writes stay
+here, one file after the other in file order, so the outcome is that of a serial run.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from etl.batch import ReadAhead, ReadFault
+from etl.batch import expand_paths as expand_paths  # where it used to live
 from etl.checks import cross_period_warnings
 from etl.readers import read_file
 from etl.records import Issue, ParsedFile, Reason
@@ -27,11 +30,11 @@ from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
 from foundation.incidents import record_incident
 from foundation.settings import BUILT_IN, Settings
-from store import queries, repo
+from store import repo
 
+if TYPE_CHECKING:
+    import pandas as pd
 log = logging.getLogger(__name__)
-
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 ReceivedAt = datetime | Callable[[ParsedFile], datetime | None] | None
 
@@ -73,6 +76,10 @@ class LoadResult:
 def _history_for(parsed: ParsedFile, *, session: Session) -> pd.DataFrame:
     """Stored current values the cross-period checks need: the same units, the file's years,
     and the month before the earliest month."""
+    import pandas as pd
+
+    from store import queries
+
     months = sorted(p for p in parsed.periods if len(p) == 7)
     if not months:
         return pd.DataFrame(columns=queries.VALUE_COLUMNS)
@@ -85,16 +92,16 @@ def _history_for(parsed: ParsedFile, *, session: Session) -> pd.DataFrame:
 
 
 def _lock_errors(parsed: ParsedFile, *, session: Session) -> list[Issue]:
-    locks = repo.locked_periods(session=session, periods=parsed.periods)
+    locks = repo.lock_holders(session=session, periods=parsed.periods)
     return [
         Issue(
             severity="error",
             reason=Reason.PERIOD_LOCKED,
-            message=t("load.period_locked", file=parsed.file, period=p, by=lock.locked_by),
+            message=t("load.period_locked", file=parsed.file, period=p, by=by),
             file=parsed.file,
             period=p,
         )
-        for p, lock in sorted(locks.items())
+        for p, by in sorted(locks.items())
     ]
 
 
@@ -113,6 +120,8 @@ class StoreCache:
         self.values: dict[tuple[str, str], dict[str, float]] = {}
         self.revisions: dict[tuple[str, str], tuple[int, int, str]] = {}
         self._years: set[tuple[str, str]] = set()
+        # unit → its periods in ``values``: a file's history is found without scanning every unit
+        self._periods: dict[str, set[str]] = {}
 
     def ensure(self, units: Iterable[str], years: Iterable[str], *, session: Session) -> None:
         missing = sorted({(u, y) for u in units for y in years} - self._years)
@@ -124,13 +133,19 @@ class StoreCache:
             if (key[0], key[1][:4]) in missing:
                 self.revisions[key] = (rid, no, sha)
                 self.values[key] = vals
+                self._periods.setdefault(key[0], set()).add(key[1])
         self._years.update(missing)
 
     def history_for(self, parsed: ParsedFile, *, session: Session) -> dict[tuple[str, str], dict[str, float]]:
         years = _years_needed(parsed)
         units = set(parsed.units)
         self.ensure(units, years, session=session)
-        return {k: v for k, v in self.values.items() if k[0] in units and k[1][:4] in years}
+        return {
+            (unit, period): self.values[(unit, period)]
+            for unit in sorted(units)
+            for period in sorted(self._periods.get(unit, ()))
+            if period[:4] in years
+        }
 
     def committed(self, parsed: ParsedFile, outcome: repo.SaveOutcome) -> None:
         by_key = {(r.unit, r.period): r for r in parsed.records}
@@ -139,11 +154,13 @@ class StoreCache:
         ):
             self.revisions[(unit, period)] = (rid, no, sha)
             self.values[(unit, period)] = dict(by_key[(unit, period)].values)
+            self._periods.setdefault(unit, set()).add(period)
 
     def clear(self) -> None:
         self.values.clear()
         self.revisions.clear()
         self._years.clear()
+        self._periods.clear()
 
 
 def _years_needed(parsed: ParsedFile) -> set[str]:
@@ -169,6 +186,23 @@ def check_file(
     parsed = read_file(
         source, file_name=file_name, catalogue=cat, region=region, as_unit=as_unit, settings=settings
     )
+    return _check_against_store(
+        parsed, session=session, catalogue=cat, region=region, as_unit=as_unit, cache=cache, settings=settings
+    )
+
+
+def _check_against_store(
+    parsed: ParsedFile,
+    *,
+    session: Session,
+    catalogue: Catalogue,
+    region: str | None,
+    as_unit: str | None,
+    cache: StoreCache | None,
+    settings: Settings,
+) -> ParsedFile:
+    """The checks of a file read (``read_file``) that need the store: locks, tasks, cross-period."""
+    cat = catalogue
     if parsed.errors:
         return parsed
     if parsed.layout == "C":
@@ -264,19 +298,34 @@ def load_file(
     region: str | None = None,
     cache: StoreCache | None = None,
     settings: Settings = BUILT_IN,
+    read: ParsedFile | None = None,
 ) -> LoadResult:
-    """Check and, when there is no error, save in ``session`` (the caller commits)."""
+    """Check and, when there is no error, save in ``session`` (the caller commits).
+
+    ``read``: the file already read and validated by ``read_file`` (a batch reads ahead in worker
+    processes, ``etl.batch``); only the checks against the store are left to do here."""
     name = file_name or (Path(source).name if not isinstance(source, bytes) else "upload.xlsx")
-    parsed = check_file(
-        source,
-        session=session,
-        file_name=name,
-        as_unit=as_unit,
-        catalogue=catalogue,
-        region=region,
-        cache=cache,
-        settings=settings,
-    )
+    if read is None:
+        parsed = check_file(
+            source,
+            session=session,
+            file_name=name,
+            as_unit=as_unit,
+            catalogue=catalogue,
+            region=region,
+            cache=cache,
+            settings=settings,
+        )
+    else:
+        parsed = _check_against_store(
+            read,
+            session=session,
+            catalogue=catalogue or default_catalogue(),
+            region=region,
+            as_unit=as_unit,
+            cache=cache,
+            settings=settings,
+        )
     result = LoadResult(
         file=name,
         status="rejected",
@@ -328,23 +377,6 @@ def default_user() -> str:
         return "unknown"
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, folders searched recursively for Excel files (sorted, Office lock files skipped)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith("~$")
-                )
-            )
-        else:
-            out.append(p)
-    return out
-
-
 def load_paths(
     paths: Iterable[Path],
     *,
@@ -355,14 +387,49 @@ def load_paths(
     catalogue: Catalogue | None = None,
     region: str | None = None,
     settings: Settings = BUILT_IN,
+    jobs: int | None = 1,
+    reads: ReadAhead | None = None,
 ) -> Iterator[LoadResult]:
-    """Load each file in its own transaction; yields one result per file, in order."""
+    """Load each file in its own transaction; yields one result per file, in order.
+
+    ``jobs``: processes reading the files ahead (None: every usable core; 1: read here, one by
+    one). ``reads``: a ``ReadAhead`` of exactly ``paths`` the caller started earlier (the CLI
+    starts reading before it opens the database); it is closed when the batch ends."""
     cat = catalogue or default_catalogue()
+    files = list(paths)
+    if reads is None:
+        reads = ReadAhead(files, jobs=jobs, as_unit=as_unit, catalogue=cat, region=region, settings=settings)
+    elif reads.paths != files:
+        raise ValueError("reads must be a ReadAhead of the same paths")
+    with reads:
+        yield from _load_read(
+            files, reads, engine=engine, submitted_by=submitted_by, as_unit=as_unit,
+            received_at=received_at, catalogue=cat, region=region, settings=settings,
+        )  # fmt: skip
+
+
+def _load_read(
+    files: list[Path],
+    reads: ReadAhead,
+    *,
+    engine: Engine,
+    submitted_by: str | None,
+    as_unit: str | None,
+    received_at: ReceivedAt,
+    catalogue: Catalogue,
+    region: str | None,
+    settings: Settings,
+) -> Iterator[LoadResult]:
     cache = StoreCache()
-    for path in paths:
+    for path, read in zip(files, reads, strict=True):
         with Session(engine) as session:
             if not path.exists():
                 yield _rejected(path.name, t("load.file_not_found", file=str(path)))
+                continue
+            if isinstance(read, ReadFault):  # a bug while reading, logged by the reader
+                cache.clear()
+                message = t("load.internal_error", file=path.name, incident=read.incident, error=read.error)
+                yield _rejected(path.name, message)
                 continue
             try:
                 result = load_file(
@@ -371,10 +438,11 @@ def load_paths(
                     submitted_by=submitted_by,
                     as_unit=as_unit,
                     received_at=received_at,
-                    catalogue=cat,
+                    catalogue=catalogue,
                     region=region,
                     cache=cache,
                     settings=settings,
+                    read=read,
                 )
                 if result.status == "accepted":
                     session.commit()

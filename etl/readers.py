@@ -30,6 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -457,14 +458,23 @@ class _ReturnHeader:
     columns: dict[str, int]  # role → column index
 
 
+@lru_cache(maxsize=8192)
+def _column_role(raw: str) -> str | None:
+    """The column a header text names (``本月数（件）`` → value), None for any other text.
+    Cached: every cell of every sheet is looked at, and the same texts recur in every file."""
+    key = _label(raw)
+    if not key:
+        return None
+    return _RETURN_COLUMNS.get(key) or _RETURN_COLUMNS.get(_PAREN_SUFFIX.sub("", key))
+
+
 def _find_return_header(grid: Grid) -> _ReturnHeader | None:
     for r, row in enumerate(grid):
         columns: dict[str, int] = {}
         for c, raw in enumerate(row):
-            key = _label(raw)
-            if not key:
+            if not isinstance(raw, str) or not raw:
                 continue
-            role = _RETURN_COLUMNS.get(key) or _RETURN_COLUMNS.get(_PAREN_SUFFIX.sub("", key))
+            role = _column_role(raw)
             if role and role not in columns:
                 columns[role] = c
         if "value" in columns and ("code" in columns or "name" in columns):
@@ -492,9 +502,7 @@ def _header_fields(grid: Grid, skip_row: int) -> tuple[dict[str, _Found], dict[s
         for c, raw in enumerate(row):
             if not isinstance(raw, str) or not raw:
                 continue
-            text = fold(raw)
-            label, sep, after = text.partition(":")
-            key = _meta_key(label)
+            key, sep, after = _meta_parts(raw)
             if key is None or key in labels:
                 continue
             labels[key] = _Found(raw, r, c)
@@ -507,11 +515,19 @@ def _header_fields(grid: Grid, skip_row: int) -> tuple[dict[str, _Found], dict[s
                 right = row[c2]
                 if right == "" or right is None:
                     continue
-                if isinstance(right, str) and _meta_key(fold(right).partition(":")[0]):
+                if isinstance(right, str) and _meta_parts(right)[0]:
                     break  # the next label: this field was left empty
                 values[key] = _Found(right, r, c2)
                 break
     return values, labels
+
+
+@lru_cache(maxsize=8192)
+def _meta_parts(raw: str) -> tuple[str | None, str, str]:
+    """A cell's text folded and split at its first colon: (header field it labels or None, the
+    colon, what follows). Cached: the same texts recur in every file of a batch."""
+    label, sep, after = fold(raw).partition(":")
+    return _meta_key(label), sep, after
 
 
 def _meta_key(label: str) -> str | None:

@@ -62,7 +62,8 @@ def _label(raw: object) -> str:
 def find_task_header(grid: list[list[Any]]) -> int | None:
     """Index of the header row: the first row whose first non-empty cell is 任务编号."""
     for r, row in enumerate(grid):
-        first = next((c for c in row if cell_text(c).strip()), None)
+        # empty cells ('' from calamine) skipped before cell_text: most cells of a sheet are empty
+        first = next((c for c in row if c != "" and c is not None and cell_text(c).strip()), None)
         if first is not None:
             if _label(first) == HEADER_FIRST:
                 return r

@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the functions that need it: `ipdash load` and
+    import pandas as pd  # `ipdash --help` start without it (issue 13)
 
 # The time zone the plans and deadlines are written in (the settings' default ``timezone``).
 BEIJING = "Asia/Shanghai"
@@ -97,6 +99,8 @@ def due_date(period: str, due_day: int) -> date:
 def due_limit(period: str, *, due_day: int = 10, tz: str = BEIJING) -> pd.Timestamp:
     """First instant (aware UTC) at which the return for ``period`` (YYYY-MM) is late:
     00:00 local time of the day after ``due_day`` of the next month."""
+    import pandas as pd
+
     local = (pd.Timestamp(due_date(period, due_day)) + pd.Timedelta(days=1)).tz_localize(tz)
     return local.tz_convert("UTC")
 
@@ -108,6 +112,8 @@ def due_text(period: str, due_day: int) -> str:
 
 def as_utc(moment: datetime | pd.Timestamp) -> pd.Timestamp:
     """An aware UTC timestamp; a naive moment is read as UTC (as the engine reads its ``now``)."""
+    import pandas as pd
+
     stamp = pd.Timestamp(moment)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
@@ -126,7 +132,13 @@ def latest_due_month(
 
 def today(tz: str = BEIJING) -> date:
     """Today's date where the users are (not the server's zone)."""
-    return datetime.now(pd.Timestamp.now(tz=tz).tzinfo).date()
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone pandas knows another way ("+08:00"…)
+        import pandas as pd
+
+        return datetime.now(pd.Timestamp.now(tz=tz).tzinfo).date()
+    return datetime.now(zone).date()
 
 
 def current_month(tz: str = BEIJING, *, on: date | None = None) -> str:
@@ -137,6 +149,8 @@ def current_month(tz: str = BEIJING, *, on: date | None = None) -> str:
 
 def local_minutes(stamp: Any, tz: str = BEIJING) -> str | None:
     """'2023-07-08 15:00' in ``tz`` (a naive stamp is UTC); None for a missing stamp."""
+    import pandas as pd
+
     if stamp is None or (not isinstance(stamp, str) and pd.isna(stamp)):
         return None
     return as_utc(stamp).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
@@ -144,6 +158,8 @@ def local_minutes(stamp: Any, tz: str = BEIJING) -> str | None:
 
 def local_iso(stamp: Any, tz: str = BEIJING) -> str | None:
     """ISO 8601 in ``tz`` with its offset; None for a missing stamp."""
+    import pandas as pd
+
     if stamp is None or (not isinstance(stamp, str) and pd.isna(stamp)):
         return None
     return as_utc(stamp).tz_convert(tz).isoformat()

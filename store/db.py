@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:  # Alembic is imported when a schema is checked or migrated
+    from alembic.config import Config
 
 _HERE = Path(__file__).parent
 SQLITE_BUSY_SECONDS = 60.0
@@ -39,6 +39,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_HERE / "migrations"))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -47,11 +49,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
@@ -62,6 +68,8 @@ def upgrade(engine: Engine) -> None:
     workers): one of them migrates while the others wait on a lock, then find the schema at
     head. PostgreSQL: a session advisory lock; SQLite: an exclusive file lock beside the file.
     """
+    from alembic import command
+
     from store.catalogue_sync import sync_catalogue
 
     with _migration_lock(engine):

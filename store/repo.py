@@ -16,10 +16,9 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select  # more than four columns: SQLAlchemy's typed select
 from sqlmodel import Session, col, select
 
@@ -33,6 +32,38 @@ from store.models import (
     UnitTarget,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+# Statements of the write path built once: a batch load runs them for every file, and building a
+# statement (columns, IN lists) cost more than running it on SQLite. Lists go in as expanding
+# parameters, so one compiled form serves every file (SQLAlchemy's compiled cache).
+_STATE_COLUMNS = (
+    col(Revision.unit_code),
+    col(Revision.period),
+    col(Revision.id),
+    col(Revision.revision_no),
+    col(Revision.content_sha),
+    col(Revision.is_current),
+)
+_STATE_OF = (
+    sa_select(*_STATE_COLUMNS)
+    .where(col(Revision.unit_code).in_(bindparam("units", expanding=True)))
+    .where(col(Revision.period).in_(bindparam("periods", expanding=True)))
+)
+_LOCKS_OF = sa_select(col(PeriodLock.period), col(PeriodLock.locked_by)).where(
+    col(PeriodLock.period).in_(bindparam("periods", expanding=True))
+)
+_INSERT_SUBMISSION = insert(Submission).returning(col(Submission.id))
+_INSERT_FILE = insert(SubmissionFile)
+_SUPERSEDE = (
+    update(Revision).where(col(Revision.id).in_(bindparam("ids", expanding=True))).values(is_current=False)
+)
+_INSERT_REVISIONS = insert(Revision).returning(col(Revision.id), sort_by_parameter_order=True)
+_INSERT_VALUES = insert(MeasureValue)
+_INSERT_NOTES = insert(MeasureNote)
 
 
 def content_sha(values: Mapping[str, float]) -> str:
@@ -90,21 +121,10 @@ def _current_by_pair(
         return {}
     units = sorted({u for u, _ in pairs})
     periods = sorted({p for _, p in pairs})
-    stmt = (
-        sa_select(
-            col(Revision.unit_code),
-            col(Revision.period),
-            col(Revision.id),
-            col(Revision.revision_no),
-            col(Revision.content_sha),
-            col(Revision.is_current),
-        )
-        .where(Revision.unit_code.in_(units))  # type: ignore[attr-defined]
-        .where(Revision.period.in_(periods))  # type: ignore[attr-defined]
-    )
     out: dict[tuple[str, str], tuple[int, int, str]] = {}
     max_no: dict[tuple[str, str], int] = {}
-    for unit, period, rid, no, sha, current in session.connection().execute(stmt):
+    rows = session.connection().execute(_STATE_OF, {"units": units, "periods": periods})
+    for unit, period, rid, no, sha, current in rows:
         key = (unit, period)
         if key not in pairs:
             continue
@@ -157,7 +177,7 @@ def save_submission(
     conn = session.connection()
     # Core inserts: one statement each, no ORM unit of work (the load benchmark counts these).
     submission_id = conn.execute(
-        insert(Submission).returning(col(Submission.id)),
+        _INSERT_SUBMISSION,
         {
             "file_name": file_name,
             "sha256": sha256,
@@ -171,9 +191,9 @@ def save_submission(
         },
     ).scalar_one()
     if content is not None:
-        conn.execute(insert(SubmissionFile), {"submission_id": submission_id, "content": content})
+        conn.execute(_INSERT_FILE, {"submission_id": submission_id, "content": content})
     if superseded:
-        conn.execute(update(Revision).where(Revision.id.in_(superseded)).values(is_current=False))  # type: ignore[union-attr]
+        conn.execute(_SUPERSEDE, {"ids": superseded})
     rev_rows = [
         {
             "submission_id": submission_id,
@@ -188,14 +208,7 @@ def save_submission(
         }
         for rec, sha, no in changed
     ]
-    ids = (
-        conn.execute(
-            insert(Revision).returning(col(Revision.id), sort_by_parameter_order=True),
-            rev_rows,
-        )
-        .scalars()
-        .all()
-    )
+    ids = conn.execute(_INSERT_REVISIONS, rev_rows).scalars().all()
     value_rows: list[dict[str, Any]] = []
     for rid, (rec, _sha, _no) in zip(ids, changed, strict=True):
         blanks = set(rec.blanks)
@@ -204,7 +217,7 @@ def save_submission(
             for m, v in rec.values.items()
         )
     if value_rows:
-        conn.execute(insert(MeasureValue), value_rows)
+        conn.execute(_INSERT_VALUES, value_rows)
     note_rows = [
         {"revision_id": rid, "measure_code": m, "note": str(text)[:500]}
         for rid, (rec, _sha, _no) in zip(ids, changed, strict=True)
@@ -212,7 +225,7 @@ def save_submission(
         if m in rec.values and text
     ]
     if note_rows:
-        conn.execute(insert(MeasureNote), note_rows)
+        conn.execute(_INSERT_NOTES, note_rows)
     outcome.status = "accepted"
     outcome.submission_id = submission_id
     outcome.new_revisions = [(rec.unit, rec.period, no) for rec, _sha, no in changed]
@@ -228,19 +241,9 @@ def stored_state(
     max_no: dict[tuple[str, str], int] = {}
     current: dict[tuple[str, str], tuple[int, str]] = {}
     conn = session.connection()
-    stmt = (
-        sa_select(
-            col(Revision.unit_code),
-            col(Revision.period),
-            col(Revision.id),
-            col(Revision.revision_no),
-            col(Revision.content_sha),
-            col(Revision.is_current),
-        )
-        .where(Revision.unit_code.in_(list(units)))  # type: ignore[attr-defined]
-        .where(Revision.period.in_(list(periods)))  # type: ignore[attr-defined]
-    )
-    for unit, period, rid, no, sha, is_current in conn.execute(stmt):
+    for unit, period, rid, no, sha, is_current in conn.execute(
+        _STATE_OF, {"units": list(units), "periods": list(periods)}
+    ):
         key = (unit, period)
         max_no[key] = max(max_no.get(key, 0), no)
         if is_current:
@@ -340,6 +343,15 @@ def locked_periods(*, session: Session, periods: Iterable[str] | None = None) ->
     if periods is not None:
         stmt = stmt.where(PeriodLock.period.in_(list(periods)))  # type: ignore[attr-defined]
     return {lock.period: lock for lock in session.exec(stmt).all()}
+
+
+def lock_holders(*, session: Session, periods: Iterable[str]) -> dict[str, str]:
+    """Locked periods among ``periods`` → who locked them (what a load checks for every file)."""
+    periods = list(periods)
+    if not periods:
+        return {}
+    rows = session.connection().execute(_LOCKS_OF, {"periods": periods})
+    return {period: by for period, by in rows}
 
 
 def lock_period(*, session: Session, period: str, by: str) -> bool:

@@ -23,6 +23,17 @@ def month_period(value: str) -> str:
     return value
 
 
+def positive_int(value: str) -> int:
+    """argparse type for a whole number ≥ 1 (``--workers``, ``--jobs``…)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(t("cli.not_positive", value=value))
+    return number
+
+
 def database_url(args: argparse.Namespace) -> str:
     """``--db``, else the settings' database URL (``IPDASH_DATABASE_URL``, else ./ipdash.db)."""
     from foundation.settings import get_settings

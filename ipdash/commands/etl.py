@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from foundation.catalogue import default_catalogue
 from foundation.i18n import t
-from ipdash.commands.common import add_db_option, month_period, open_engine_for
+from ipdash.commands.common import add_db_option, month_period, open_engine_for, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-unit", metavar="CODE", help="以该单位身份上传：文件属于其他单位时拒收")
     p.add_argument("--by", metavar="NAME", help="报送人（默认当前系统用户）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="读取文件的进程数（默认：全部可用 CPU 核；1：逐个读取）",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.set_defaults(handler=_load)
 
@@ -58,27 +67,43 @@ def _unit_or_exit(code: str) -> str | None:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from application.submissions import expand_paths, load_paths
+    # Reading starts first, in worker processes forked before the database stack is imported
+    # (etl.batch: reading is pure); the files are then checked against the store and written here,
+    # one transaction each, in file order — the same results as reading them one by one.
+    from etl.batch import ReadAhead, expand_paths
     from foundation.settings import get_settings
 
     if args.as_unit and _unit_or_exit(args.as_unit) is None:
         return 2
-    engine = open_engine_for(args)
+    settings = get_settings()
     files = expand_paths(args.paths)
-    show_bar = not args.json and sys.stderr.isatty() and len(files) > 1
+    with ReadAhead(files, jobs=args.jobs, as_unit=args.as_unit, settings=settings) as reads:
+        from application.submissions import load_paths
+
+        engine = open_engine_for(args)
+        results_iter = load_paths(
+            files, engine=engine, submitted_by=args.by, as_unit=args.as_unit, settings=settings, reads=reads
+        )
+        return _report(results_iter, n_files=len(files), as_json=args.json)
+
+
+def _report(results_iter: Iterable[Any], *, n_files: int, as_json: bool) -> int:
+    """Print each file's result as it comes (a progress bar on a terminal); the exit code."""
+    show_bar = not as_json and sys.stderr.isatty() and n_files > 1
     results = []
     counts = {"accepted": 0, "unchanged": 0, "rejected": 0}
-    bar = tqdm(total=len(files), desc=t("load.progress"), unit="file", disable=not show_bar, file=sys.stderr)
-    settings = get_settings()
-    results_iter = load_paths(
-        files, engine=engine, submitted_by=args.by, as_unit=args.as_unit, settings=settings
-    )
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_files, desc=t("load.progress"), unit="file", file=sys.stderr)
+        write: Callable[[str], None] = bar.write
+    else:
+        bar, write = None, print
     for result in results_iter:
         counts[result.status] += 1
-        bar.update(1)
-        if args.json:
+        if bar is not None:
+            bar.update(1)
+        if as_json:
             results.append(result.to_dict())
             continue
         line = t(
@@ -91,19 +116,20 @@ def _load(args: argparse.Namespace) -> int:
             n_errors=len(result.errors),
             n_warnings=len(result.warnings),
         )
-        bar.write(line) if show_bar else print(line)
+        write(line)
         for issue in result.errors:
-            (bar.write if show_bar else print)(f"    {issue.message}")
+            write(f"    {issue.message}")
         if result.tasks or result.tasks_unchanged:  # a task ledger (layout C)
             changed = "、".join(f"{task}（第{no}版）" for task, no in result.tasks) or "—"
             text = t("load.tasks_line", changed=changed, n_unchanged=len(result.tasks_unchanged))
-            (bar.write if show_bar else print)(f"    {text}")
-    bar.close()
-    if args.json:
+            write(f"    {text}")
+    if bar is not None:
+        bar.close()
+    if as_json:
         json.dump(results, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        print(t("load.summary", n=len(files), **counts))
+        print(t("load.summary", n=n_files, **counts))
     return 1 if counts["rejected"] else 0
 
 

@@ -21,15 +21,16 @@ import math
 import sys
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from application.display import format_change, format_coverage, format_number, format_score, format_value
 from foundation.calendar import WINDOWS
 from foundation.i18n import messages, t
 from foundation.settings import get_settings
 from ipdash.commands.common import SchemeRefused, add_db_option, month_period, open_engine_for, scheme_option
+
+if TYPE_CHECKING:  # pandas is imported by the handlers: `ipdash --help` starts without it
+    import pandas as pd
 
 MACHINE_COLUMNS = [
     "unit",
@@ -81,6 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _plain(value: Any) -> Any:
     """A JSON-ready Python value: None for NA, bool, int or full-precision float."""
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return None
     if isinstance(value, bool):

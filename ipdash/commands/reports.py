@@ -25,20 +25,24 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from application.tracker import TRACKER_COLUMNS, detail_header, state_label, state_mark, status_records
 from foundation.calendar import WINDOWS, due_text, local_minutes, window_months
 from foundation.i18n import t
 from foundation.settings import get_settings
 from ipdash.commands.common import SchemeRefused, add_db_option, month_period, open_engine_for, scheme_option
 
+if TYPE_CHECKING:  # pandas and the tracker are imported by the handlers: `ipdash --help` starts without
+    import pandas as pd
+
 _LOCK_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
-# The tracker's columns with the unit's name after its code (csv/json of ``ipdash status``).
-STATUS_COLUMNS = ["unit", "unit_name", *(c for c in TRACKER_COLUMNS if c != "unit")]
+
+def status_columns() -> list[str]:
+    """The tracker's columns with the unit's name after its code (csv/json of ``ipdash status``)."""
+    from application.tracker import TRACKER_COLUMNS
+
+    return ["unit", "unit_name", *(c for c in TRACKER_COLUMNS if c != "unit")]
 
 
 def lock_period_arg(value: str) -> str:
@@ -195,7 +199,9 @@ def status_text(
     locks: dict[str, Any],
     latest_due: str | None,
 ) -> str:
-    from application.tracker import unit_summary
+    import pandas as pd
+
+    from application.tracker import detail_header, state_label, state_mark, unit_summary
     from foundation.catalogue import default_catalogue
     from ipdash.commands.indicators import render_table
 
@@ -273,10 +279,12 @@ def _due_text(period: str) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
+    import pandas as pd
     from sqlmodel import Session
 
     from application import service
     from application.assessment import AsOfError, parse_as_of
+    from application.tracker import status_records
     from foundation.catalogue import default_catalogue
 
     try:
@@ -316,10 +324,11 @@ def _status(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(STATUS_COLUMNS)
+        columns = status_columns()
+        writer.writerow(columns)
         for rec in records:
             row = []
-            for c in STATUS_COLUMNS:
+            for c in columns:
                 v = rec[c]
                 if isinstance(v, bool):
                     v = "true" if v else "false"

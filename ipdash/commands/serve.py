@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from foundation.i18n import t
-from ipdash.commands.common import add_db_option
+from ipdash.commands.common import add_db_option, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,18 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_server_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=_positive, default=2, help="gunicorn 工作进程数（默认 2）")
-    p.add_argument("--threads", type=_positive, default=4, help="每个工作进程的线程数（默认 4）")
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(t("cli.not_positive", value=value))
-    return number
+    p.add_argument("--workers", type=positive_int, default=2, help="gunicorn 工作进程数（默认 2）")
+    p.add_argument("--threads", type=positive_int, default=4, help="每个工作进程的线程数（默认 4）")
 
 
 def _serve(args: argparse.Namespace) -> int:
