@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
+from functools import lru_cache
 
 from etl.records import Reason
 from foundation import calendar
@@ -222,8 +223,9 @@ def previous_month(period: str) -> str:
 # -- cell references ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
+    """0 → A, 25 → Z, 26 → AA (cached: a few columns, every cell of every file)."""
     letters = ""
     index += 1
     while index:

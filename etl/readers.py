@@ -372,25 +372,28 @@ def _read_value(
     """Put one cell's value into the record; False (with an error) when it breaks a rule."""
     ref = a1(row, col)
     cell = parse_number(raw)
-    common: dict[str, Any] = {
-        "file": ctx.file,
-        "sheet": sheet,
-        "cell": ref,
-        "measure": measure,
-        "value": cell.text,
-        "unit": record.unit,
-        "period": record.period,
-        "expected": _expected(measure),
-    }
+
+    def common() -> dict[str, Any]:  # the fields of an error message (built only for an error)
+        return {
+            "file": ctx.file,
+            "sheet": sheet,
+            "cell": ref,
+            "measure": measure,
+            "value": cell.text,
+            "unit": record.unit,
+            "period": record.period,
+            "expected": _expected(measure),
+        }
+
     excel_error = (
         ctx.formulas.error_value(sheet, ref) if ctx.formulas and cell.kind == CellKind.EMPTY else None
     )
     if excel_error is not None:
-        common["value"] = excel_error or "#ERROR"
-        ctx.errors.append(error(Reason.NOT_A_NUMBER, "etl.error_cell", **common))
+        fields = common() | {"value": excel_error or "#ERROR"}
+        ctx.errors.append(error(Reason.NOT_A_NUMBER, "etl.error_cell", **fields))
         return False
     if cell.kind == CellKind.EMPTY and ctx.is_formula(sheet, ref):
-        ctx.errors.append(error(Reason.FORMULA_NO_VALUE, "etl.formula_no_value", **common))
+        ctx.errors.append(error(Reason.FORMULA_NO_VALUE, "etl.formula_no_value", **common()))
         return False
     record.cells[measure.code] = (sheet, ref)
     if cell.is_blank:
@@ -398,11 +401,11 @@ def _read_value(
         record.blanks.add(measure.code)
         return True
     if cell.kind == CellKind.BAD:
-        ctx.errors.append(error(Reason.NOT_A_NUMBER, "etl.not_a_number", **common))
+        ctx.errors.append(error(Reason.NOT_A_NUMBER, "etl.not_a_number", **common()))
         return False
     problem = value_problem(cell.value, measure)
     if problem is not None:
-        ctx.errors.append(error(problem, _PROBLEM_KEYS[problem], max=_max_text(measure), **common))
+        ctx.errors.append(error(problem, _PROBLEM_KEYS[problem], max=_max_text(measure), **common()))
         return False
     record.values[measure.code] = clean_value(cell.value, measure)
     return True

@@ -45,6 +45,7 @@ MAX_SHEET_CELLS = 2_000_000
 # ``\br="…"``: the word boundary is checked beside the expression (``at_word_start``), which then
 # starts with a literal and is searched fast (twice as fast on a return's sheet).
 _CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
+_SPACED_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
 # A workbook has a few dozen parts; thousands of entries are an attack on the directory.
 MAX_ZIP_ENTRIES = 2_000
 _CHUNK = 64 * 1024
@@ -277,7 +278,11 @@ def _expanded_error(file_name: str, expanded: int, limit: int, key: str = "etl.t
 
 def sheet_extent(xml: bytes) -> tuple[int, int]:
     """(rows, columns) of the dense grid spanning every cell reference of a sheet part."""
-    refs = [m.groups() for m in _CELL_REF.finditer(xml) if at_word_start(xml, m.start())]
+    refs = _CELL_REF.findall(xml)
+    if len(_SPACED_CELL_REF.findall(xml)) != len(refs):
+        # Not every r="…" follows a space (the usual form, where all of them are references):
+        # keep those at a word boundary, as \br="…" would.
+        refs = [m.groups() for m in _CELL_REF.finditer(xml) if at_word_start(xml, m.start())]
     if not refs:
         return 0, 0
     # Work on the distinct row numbers and column letters only: a sheet has thousands of cells

@@ -62,11 +62,15 @@ def _label(raw: object) -> str:
 def find_task_header(grid: list[list[Any]]) -> int | None:
     """Index of the header row: the first row whose first non-empty cell is 任务编号."""
     for r, row in enumerate(grid):
-        # empty cells ('' from calamine) skipped before cell_text: most cells of a sheet are empty
-        first = next((c for c in row if c != "" and c is not None and cell_text(c).strip()), None)
-        if first is not None:
-            if _label(first) == HEADER_FIRST:
+        for cell in row:
+            # The first non-empty cell decides. Only text can read 任务编号; any other value (a
+            # number, a date) reads as non-empty text, so it ends the row. Every cell of every
+            # sheet of every file passes here: no cell_text() for the many empty ones.
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                continue
+            if isinstance(cell, str) and _label(cell) == HEADER_FIRST:
                 return r
+            break
     return None
 
 
