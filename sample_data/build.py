@@ -109,8 +109,15 @@ def received_from_meta(parsed, tz: str = "Asia/Shanghai") -> datetime | None:  #
     return datetime.combine(day, time(15, 0), tzinfo=ZoneInfo(tz))
 
 
-def load_sample(engine, *, folder: Path = SAMPLE_DIR, by: str = "sample") -> dict[str, int]:  # noqa: ANN001
-    """Load the sample returns, the satisfaction ledger and the targets into ``engine``'s store."""
+def load_sample(
+    engine,  # noqa: ANN001 - sqlalchemy Engine
+    *,
+    folder: Path = SAMPLE_DIR,
+    by: str = "sample",
+    jobs: int | None = 1,
+) -> dict[str, int]:
+    """Load the sample returns, the satisfaction ledger and the targets into ``engine``'s store.
+    ``jobs``: processes reading the files (None: every core, as ``ipdash demo`` does; see etl/batch.py)."""
     from sqlmodel import Session
 
     from etl.load import expand_paths, load_paths
@@ -118,7 +125,9 @@ def load_sample(engine, *, folder: Path = SAMPLE_DIR, by: str = "sample") -> dic
 
     files = expand_paths([folder / "returns"]) + [folder / "ledger_satisfaction.xlsx"]
     counts = {"accepted": 0, "unchanged": 0, "rejected": 0}
-    for result in load_paths(files, engine=engine, submitted_by=by, received_at=received_from_meta):
+    for result in load_paths(
+        files, engine=engine, submitted_by=by, received_at=received_from_meta, jobs=jobs
+    ):
         counts[result.status] += 1
     with Session(engine) as session:
         replace_targets(session=session, targets=pd.read_csv(folder / "targets.csv"))

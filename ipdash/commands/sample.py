@@ -50,7 +50,7 @@ def _demo(args: argparse.Namespace) -> int:
     if empty:
         if not (SAMPLE_DIR / "returns").exists():
             write_sample_files(SAMPLE_DIR)
-        counts = load_sample(engine)
+        counts = load_sample(engine, jobs=None)  # read on every core (etl/batch.py)
         print(t("demo.loaded", url=engine.url.render_as_string(hide_password=True), **counts))
     else:
         print(t("demo.reuse", url=engine.url.render_as_string(hide_password=True)))
