@@ -262,6 +262,10 @@ def test_sheet_extent_and_grid_limit() -> None:
     xml = b'<row r="3"><c r="C3" t="s"><v>0</v></c><c r="AA12"><v>1</v></c></row><mergeCell ref="A1:F1"/>'
     assert sheet_extent(xml) == (12, 27)
     assert sheet_extent(b"<sheetData/>") == (0, 0)
+    # r="…" counts where it starts a word (\\br="…"), however it is preceded: a tab or a newline
+    # counts (D40 → 40 rows × 4 columns), an attribute that merely ends in r (xr="ZZ99") does not.
+    assert sheet_extent(b'<c r="B2"/><c\tr="D40"/><c\nr="C3"/><x xr="ZZ99"/>') == (40, 4)
+    assert sheet_extent(b'<c r="B2"/><x xr="ZZ99"/>') == (2, 2)
     assert check_grid_size(1000, 2000, file_name="x.xls") is None  # exactly the limit
     assert 1000 * 2000 == MAX_SHEET_CELLS
     issue = check_grid_size(1001, 2000, file_name="x.xls")
@@ -284,3 +288,17 @@ def test_an_unknown_compression_method_is_damaged_not_an_internal_error(good: Pa
     assert reason == Reason.UNREADABLE
     assert message.startswith("文件 method.xlsx：")
     assert spy.calamine_opens == 0
+
+
+def test_formula_and_error_markers_are_found_where_they_start_a_name() -> None:
+    """The cheap pre-check of a sheet part: a formula element (``<f>``, ``<x:f …>``) or an error
+    cell (``t="e"``/``t='e'`` as an attribute of its own) sends the part to the full scan; text
+    that merely contains those letters does not."""
+    from etl.formulas import has_markers
+
+    assert has_markers(b'<c r="A1"><f>SUM(A2:A3)</f></c>')
+    assert has_markers(b'<x:c r="A1"><x:f t="shared" si="0"/></x:c>')
+    assert has_markers(b'<c r="A1" t="e"><v>#REF!</v></c>')
+    assert has_markers(b"<c r='A1' t='e'><v>#N/A</v></c>")
+    assert not has_markers(b'<c r="A1" t="s"><v>0</v></c><font/><fmt t="e2"/>')
+    assert not has_markers(b'<c r="A1" xt="e"/><c r="A2" at=\'e\'/>')  # t= inside another name

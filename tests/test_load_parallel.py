@@ -30,7 +30,7 @@ from sqlalchemy import DateTime, create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
-from etl.batch import PARALLEL_MIN_FILES, ReadAhead
+from etl.batch import PARALLEL_MIN_FILES, ReadAhead, ReadFault
 from etl.load import load_paths
 from foundation.incidents import log_incidents_to, stop_logging
 from store.db import open_engine
@@ -400,3 +400,17 @@ from ipdash.cli import main
 assert main(["load", {str(SAMPLES / "2023-01" / "jingan_2023-01.xlsx")!r}, "--db", "sqlite:///{tmp_path / "x.db"}"]) == 0
 """
     assert {"sqlalchemy", "sqlmodel", "alembic"} <= set(_imported_after(code))
+
+
+def test_a_few_files_or_one_job_are_read_in_the_process_itself(tmp_path: Path) -> None:
+    """Workers start only where they pay: 12 files or more, more than one job, and fork available."""
+    files = make_batch(tmp_path / "batch")
+    with ReadAhead(files[: PARALLEL_MIN_FILES - 1], jobs=2) as few:
+        assert not few.parallel and few.jobs == 1
+    with ReadAhead(files, jobs=1) as one:
+        assert not one.parallel
+    with ReadAhead(
+        files[:PARALLEL_MIN_FILES], jobs=8
+    ) as capped:  # 12 files = 3 chunks of 4: 3 workers at most
+        assert capped.parallel and capped.jobs == 3
+        assert [r.file for r in capped if not isinstance(r, ReadFault)] == [f.name for f in files[:12]]
