@@ -8,7 +8,7 @@ per value), each into a new SQLite file, and measures wall-clock time and the CP
 process and its children. Medians of ``--repeat`` rounds; the ratio is naive / ipdash load. Then
 ``ipdash --help``, ``ipdash load --help`` and ``python -c pass`` (the interpreter's own start-up),
 ``--help-runs`` times each, alternating. The load average is printed before and after: on a
-shared machine compare the ratio, not the absolute figures.
+shared machine compare the ratios (the median ratio within a round too), not absolute figures.
 
     .venv/bin/python bench/bench_load_process.py                  # 5 rounds, 10 --help runs
     .venv/bin/python bench/bench_load_process.py --repeat 7 --help-runs 10
@@ -116,6 +116,10 @@ def main() -> None:
         f"   (naive / --jobs 1: {med['naive'] / med['ipdash load --jobs 1']:.1f}x;"
         f" {counts['naive']} values stored by each)"
     )
+    # Each round's runs follow one another: on a machine whose load changes during the run, the
+    # ratio within a round is the fairer comparison.
+    paired = [n / f for (n, _), (f, _) in zip(series["naive"], series["ipdash load"], strict=True)]
+    print(f"ratio within each round: {_fmt(paired)}, median {statistics.median(paired):.1f}x")
 
     helps: dict[str, list[float]] = {"ipdash --help": [], "ipdash load --help": [], "python -c pass": []}
     commands = {

@@ -20,13 +20,16 @@ Decisions written down:
   then read in the calling process, as a serial run would.
 - At most ``WINDOW_PER_JOB`` chunks per worker are in flight, so a folder of any size holds only a
   few dozen parsed files in memory ahead of the writer.
-- Workers ignore Ctrl-C; the caller's ``KeyboardInterrupt`` closes the pool.
+- Workers ignore Ctrl-C; the caller's ``KeyboardInterrupt`` closes the pool. A worker whose parent
+  is gone without closing it (killed) notices within a second and exits: no orphans left waiting.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,6 +50,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 PARALLEL_MIN_FILES = 12
 CHUNK = 4  # files per task sent to a worker: fewer round trips, still a fine-grained order
 WINDOW_PER_JOB = 8  # chunks in flight per worker
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,15 @@ def _start_worker(reader: Callable[[Path], Read]) -> None:
     global _worker_reader
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and closes the pool
     _worker_reader = reader
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed parent never closes the pool, and the workers would wait for work forever."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _read_chunk(paths: Sequence[Path]) -> list[Read]:

@@ -414,3 +414,46 @@ def test_a_few_files_or_one_job_are_read_in_the_process_itself(tmp_path: Path) -
     ) as capped:  # 12 files = 3 chunks of 4: 3 workers at most
         assert capped.parallel and capped.jobs == 3
         assert [r.file for r in capped if not isinstance(r, ReadFault)] == [f.name for f in files[:12]]
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """``kill -9`` of ``ipdash load`` closes nothing: its workers must notice and exit by
+    themselves rather than wait for work forever. (The loop below is a hang guard, not a speed
+    requirement.)"""
+    import signal
+    import time
+
+    files = make_batch(tmp_path / "batch")[:16]
+    script = f"""
+import sys, time
+from pathlib import Path
+from etl.batch import ReadAhead
+reads = ReadAhead([Path(p) for p in {[str(f) for f in files]!r}], jobs=2)
+reads.__enter__()
+print(" ".join(str(pid) for pid in reads._pool._processes), flush=True)  # type: ignore[union-attr]
+time.sleep(600)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie (exited, not yet reaped by init) is gone for our purpose
+        status = Path(f"/proc/{pid}/status")
+        return not (status.exists() and "\nState:\tZ" in status.read_text())
+
+    assert all(alive(pid) for pid in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers), "workers left behind"
