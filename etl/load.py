@@ -421,6 +421,7 @@ def _load_read(
     settings: Settings,
 ) -> Iterator[LoadResult]:
     cache = StoreCache()
+    submitted_by = submitted_by or default_user()  # once: the login name is a passwd lookup
     for path, read in zip(files, reads, strict=True):
         with Session(engine) as session:
             if not path.exists():
