@@ -34,6 +34,7 @@ from store import repo
 
 if TYPE_CHECKING:
     import pandas as pd
+
 log = logging.getLogger(__name__)
 
 ReceivedAt = datetime | Callable[[ParsedFile], datetime | None] | None
