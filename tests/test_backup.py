@@ -4,6 +4,7 @@ commit; on PostgreSQL the README's pg_dump / pg_restore commands restore every v
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -37,13 +38,20 @@ def test_sqlite_backup_while_uploads_commit(tmp_path: Path) -> None:
     db = tmp_path / "live.db"
     url = f"sqlite:///{db}"
     assert main(["db", "upgrade", "--db", url]) == 0
-    inputs = tmp_path / "in"
-    inputs.mkdir()
     units = [u.code for u in CAT.units_of("shanghai")]
-    for i, (unit, month) in enumerate((u, m) for m in range(1, 7) for u in units):
-        make(inputs, unit, f"2023-{month:02d}", seed=i % 7 + 1, name=f"{i:03d}_{unit}.xlsx")
+    folders = []
+    for month in range(1, 7):  # one folder a month, loaded by one `ipdash load` each, in turn
+        folder = tmp_path / f"in{month:02d}"
+        folder.mkdir()
+        folders.append(str(folder))
+        for j, unit in enumerate(units):
+            i = (month - 1) * len(units) + j
+            make(folder, unit, f"2023-{month:02d}", seed=i % 7 + 1, name=f"{i:03d}_{unit}.xlsx")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
-    writer = subprocess.Popen([*IPDASH, "load", "--db", url, str(inputs)], env=env, stdout=subprocess.DEVNULL)
+    # Uploads arriving over time: since issue 13 one `ipdash load` of all 102 files is over before a
+    # backup process has started, so the months come as six loads in a row (a real process each).
+    loads = " && ".join(f"{shlex.join([*IPDASH, 'load', '--db', url, d])} >/dev/null" for d in folders)
+    writer = subprocess.Popen(["sh", "-c", loads], env=env)
     backups: list[tuple[Path, bool]] = []
     try:
         while len(backups) < 3 and writer.poll() is None:
