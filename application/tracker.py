@@ -69,21 +69,39 @@ def tracker_table(
     at = _utc(now)
     locked_set = set(locked)
     wanted = log[log["unit"].isin(list(units)) & log["period"].isin(list(months))]
-    wanted = wanted[pd.to_datetime(wanted["submitted_at"], utc=True) <= at]
-    by_pair = {key: group for key, group in wanted.groupby(["unit", "period"], sort=False)}
+    received = pd.to_datetime(wanted["submitted_at"], utc=True)
+    wanted = wanted.assign(_received=received)[received <= at].reset_index(drop=True)
+    # Each (unit, month)'s figures in one pass over the groups (a loop of per-group pandas
+    # calls cost ~0.2 s for a city's year).
+    arrived: dict[tuple[str, str], tuple[Any, Any, int, Any]] = {}
+    if not wanted.empty:
+        groups = wanted.groupby(["unit", "period"], sort=False)
+        first, last, count = groups["_received"].min(), groups["_received"].max(), groups.size()
+        # Current as of ``now``: the highest revision number that had arrived by then.
+        current = wanted.loc[groups["revision_no"].idxmax().to_numpy()]
+        for key, f, la, n, cur in zip(
+            first.index,
+            first,
+            last.reindex(first.index),
+            count.reindex(first.index),
+            current.to_dict("records"),
+            strict=True,
+        ):
+            arrived[key] = (f, la, int(n), cur)
+    limits = {month: due_limit(month, due_day=due_day, tz=tz) for month in months}
 
     rows = []
     for unit in units:
         for month in months:
-            limit = due_limit(month, due_day=due_day, tz=tz)
-            group = by_pair.get((unit, month))
+            limit = limits[month]
+            found = arrived.get((unit, month))
             row: dict[str, object] = {
                 "unit": unit,
                 "period": month,
                 "due_limit": limit,
                 "locked": month in locked_set,
             }
-            if group is None or group.empty:
+            if found is None:
                 row.update(
                     state="missing",
                     overdue=bool(limit <= at),
@@ -98,24 +116,21 @@ def tracker_table(
                     current_by="",
                 )
             else:
-                received = pd.to_datetime(group["submitted_at"], utc=True)
-                first, last = received.min(), received.max()
-                # Current as of ``now``: the highest revision number that had arrived by then.
-                current = group.loc[group["revision_no"].idxmax()]
-                warnings = list(current["warnings"] or [])
-                late = bool(first >= limit)
+                first_at, last_at, n, current_row = found
+                warnings = list(current_row["warnings"] or [])
+                late = bool(first_at >= limit)
                 row.update(
                     state="late" if late else "on_time",
                     overdue=False,
-                    first_received_at=first,
-                    last_received_at=last,
-                    days_late=(first - limit) / pd.Timedelta(days=1) if late else 0.0,
-                    revisions=len(group),
-                    revised=len(group) > 1,
+                    first_received_at=first_at,
+                    last_received_at=last_at,
+                    days_late=(first_at - limit) / pd.Timedelta(days=1) if late else 0.0,
+                    revisions=n,
+                    revised=n > 1,
                     open_warnings=len(warnings),
                     warning_messages=[str(w.get("message", "")) for w in warnings],
-                    current_file=str(current["file_name"]),
-                    current_by=str(current["created_by"]),
+                    current_file=str(current_row["file_name"]),
+                    current_by=str(current_row["created_by"]),
                 )
             rows.append(row)
     table = pd.DataFrame(rows, columns=TRACKER_COLUMNS)
@@ -157,19 +172,19 @@ def unit_summary(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["unit", "on_time", "late", "overdue", "not_due", "revisions", "open_warnings"]
         )
-    grouped = table.groupby("unit", sort=False)
-    return pd.DataFrame(
+    missing = table["state"] == "missing"
+    marks = pd.DataFrame(
         {
-            "on_time": grouped["state"].agg(lambda s: int((s == "on_time").sum())),
-            "late": grouped["state"].agg(lambda s: int((s == "late").sum())),
-            "overdue": grouped["overdue"].agg(lambda s: int(s.sum())),
-            "not_due": grouped.apply(
-                lambda g: int(((g["state"] == "missing") & ~g["overdue"]).sum()), include_groups=False
-            ),
-            "revisions": grouped["revisions"].sum().astype(int),
-            "open_warnings": grouped["open_warnings"].sum().astype(int),
+            "unit": table["unit"],
+            "on_time": table["state"] == "on_time",
+            "late": table["state"] == "late",
+            "overdue": table["overdue"].astype(bool),
+            "not_due": missing & ~table["overdue"].astype(bool),
+            "revisions": table["revisions"],
+            "open_warnings": table["open_warnings"],
         }
-    ).reset_index()
+    )
+    return marks.groupby("unit", sort=False).sum().astype(int).reset_index()
 
 
 # --- how the tracker reads, in ``ipdash status`` and on 报送情况 alike --------------------------------

@@ -45,6 +45,14 @@ def _local(stamp: Any) -> str:
     return local_minutes(stamp, data.settings().timezone) or t("na")
 
 
+def _local_column(stamps: pd.Series) -> list[str]:
+    """``_local`` of a whole column at once (one conversion instead of one per cell)."""
+    text = (
+        pd.to_datetime(stamps, utc=True).dt.tz_convert(data.settings().timezone).dt.strftime("%Y-%m-%d %H:%M")
+    )
+    return [t("na") if pd.isna(v) else str(v) for v in text]
+
+
 def _state_key(row: dict[str, Any]) -> str:
     if row["state"] == "missing":
         return "overdue" if row["overdue"] else "not_due"
@@ -143,7 +151,11 @@ def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str]
         html.Th(m + (" 🔒" if m in locks else ""), title=t("tracker.locked") if m in locks else None)
         for m in months
     ]
-    cells = {(r["unit"], r["period"]): r for r in table.to_dict("records")}
+    received = _local_column(table["first_received_at"])
+    cells = {
+        (r["unit"], r["period"]): {**r, "_received": received[i]}
+        for i, r in enumerate(table.to_dict("records"))
+    }
     body = []
     for unit in dict.fromkeys(table["unit"]):
         row = [html.Td(labels.get(unit, unit))]
@@ -151,7 +163,7 @@ def grid_table(table: pd.DataFrame, *, months: list[str], labels: dict[str, str]
             rec = cells[(unit, month)]
             tip = [state_label(rec["state"], rec["overdue"])]
             if rec["state"] != "missing":
-                tip.append(f"{t('tracker.col.received')} {_local(rec['first_received_at'])}")
+                tip.append(f"{t('tracker.col.received')} {rec['_received']}")
                 tip.append(f"{t('tracker.col.revisions')} {rec['revisions']}")
             if rec["open_warnings"]:
                 tip.append(f"{t('tracker.col.warnings')} {rec['open_warnings']}")
