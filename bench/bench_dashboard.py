@@ -157,7 +157,7 @@ PAGES: list[tuple[str, str, str, list[str]]] = [
 # callback in flight, nothing marked loading.
 _PROBE_JS = r"""
 (function () {
-  var b = window.__bench = {inflight: 0, calls: [], readySince: null, selectors: null};
+  var b = window.__bench = {inflight: 0, calls: [], readySince: null, selectors: null, seen: {}, lastEnd: 0};
   var origFetch = window.fetch;
   window.fetch = function (input, init) {
     var url = typeof input === 'string' ? input : (input && input.url) || '';
@@ -167,17 +167,22 @@ _PROBE_JS = r"""
     b.inflight++; b.readySince = null;
     return origFetch.apply(this, arguments).then(function (r) {
       return r.clone().text().then(function (body) {
-        b.inflight--;
+        b.inflight--; b.lastEnd = performance.now();
         b.calls.push({output: out, ms: performance.now() - t0, status: r.status, bytes: body.length});
         return r;
       });
     }, function (e) { b.inflight--; throw e; });
   };
   function tick() {
-    var sels = b.selectors, ok = false;
+    var sels = b.selectors, ok = false, loading = document.querySelector('[data-dash-is-loading="true"]');
+    if (loading) { b.loadingLast = [performance.now(), loading.id || loading.className]; }
     if (sels) {
       ok = b.inflight === 0 && !document.querySelector('[data-dash-is-loading="true"]');
-      for (var i = 0; ok && i < sels.length; i++) { ok = !!document.querySelector(sels[i]); }
+      for (var i = 0; i < sels.length; i++) {
+        var found = !!document.querySelector(sels[i]);
+        if (found && !(sels[i] in b.seen)) { b.seen[sels[i]] = performance.now(); }
+        ok = ok && found;
+      }
     }
     if (!ok) { b.readySince = null; } else if (b.readySince === null) { b.readySince = performance.now(); }
     requestAnimationFrame(tick);

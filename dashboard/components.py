@@ -3,14 +3,17 @@ config, tables, and the check every page callback starts with (are the filters s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard import data, ids
 from dashboard.figures import empty_figure, graph_config
+from dashboard.filters import clean_filters
 from foundation.catalogue import CITY, Indicator, default_catalogue
 from foundation.i18n import t
 
@@ -65,6 +68,53 @@ def require_filters(region: str | None, window: str | None, period: str | None) 
     if not region or not window or not period:
         raise PreventUpdate
     return region, window, period
+
+
+def opening_filters(query: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """(region, window, period) a page opens with for its URL query: exactly what the shell's
+    ``sync_filters`` puts in the filters for the same query (the latest month with data when the
+    query names none; None when the region has no data)."""
+    wanted = clean_filters(
+        {k: v[-1] if isinstance(v, list) and v else v for k, v in query.items() if v},
+        catalogue=default_catalogue(),
+        default_region=data.settings().region,
+    )
+    return wanted.region, wanted.window, wanted.period or data.latest_month(wanted.region)
+
+
+def view_key(region: str | None, window: str | None, period: str | None) -> dict[str, str] | None:
+    if not region or not window or not period:
+        return None
+    return {"region": region, "window": window, "period": period}
+
+
+# Browser-side: the filters' view, unless the page already shows it (or the filters are not set yet).
+_GATE_JS = """
+function (region, window_, period, shown) {
+    var none = window.dash_clientside.no_update;
+    if (!region || !window_ || !period) { return none; }
+    if (shown && shown.region === region && shown.window === window_ && shown.period === period) {
+        return none;
+    }
+    return {region: region, window: window_, period: period};
+}
+"""
+
+
+def view_gate(app: dash.Dash, shown_id: str, wanted_id: str) -> None:
+    """A page whose layout already draws the view of its URL (``opening_filters``) keeps in the
+    store ``shown_id`` which view that is; this clientside callback writes the filters' view to
+    ``wanted_id`` only when it differs, so the filters arriving from the URL cost no server
+    round trip, and a change of filter reaches the page's callback (``Input(wanted_id)``, which
+    also writes ``shown_id``)."""
+    app.clientside_callback(
+        _GATE_JS,
+        Output(wanted_id, "data"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        State(shown_id, "data"),
+    )
 
 
 def graph(component_id: Any, filename: str, *, height: int | None = None) -> dcc.Loading:

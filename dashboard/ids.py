@@ -64,6 +64,11 @@ UNIT_HEADING = "unit-heading"
 UNIT_SCORECARD = "unit-scorecard"
 UNIT_SPARKS = "unit-sparks"
 UNIT_SUBMISSIONS = "unit-submissions"
+# The view a page was drawn for (region, window, period) and the view the filters ask for: the
+# first view is drawn with the page's layout, so the filters arriving from the URL ask for nothing
+# more (``components.view_gate``).
+UNIT_VIEW_SHOWN = "unit-view-shown"
+UNIT_VIEW_WANTED = "unit-view-wanted"
 
 # --- 上传 upload ---------------------------------------------------------------------------------
 UP_TEMPLATE_UNIT = "up-template-unit"

@@ -248,11 +248,15 @@ def register_queue(app: dash.Dash) -> None:
 # --- 区详情: the unit's own return ------------------------------------------------------------------
 
 
-def own_section() -> Any:
+def own_section(code: str | None = None, period: str | None = None) -> Any:
+    """区详情's "this unit's return" part, drawn for ``period`` when given (the page's first view)."""
     return html.Div(
         [
             dcc.Store(id=ids.UX_DONE),
-            html.Div(id=ids.UNIT_REVIEW),
+            html.Div(
+                run_guarded(lambda: _own_view(code, period), alert) if code and period else None,
+                id=ids.UNIT_REVIEW,
+            ),
             html.Div(id=ids.UX_RESULT),
         ],
         className="mt-3",
@@ -303,12 +307,14 @@ def register_own(app: dash.Dash) -> None:
         app,
         "view",
         Output(ids.UNIT_REVIEW, "children"),
-        Input(ids.FILTER_PERIOD, "value"),
-        Input(ids.UNIT_CODE, "data"),
-        Input(ids.UX_DONE, "data"),
+        Input(ids.UNIT_VIEW_WANTED, "data"),  # another view than the layout drew
+        Input(ids.UX_DONE, "data"),  # the district saved its explanations
+        State(ids.UNIT_CODE, "data"),
+        State(ids.FILTER_PERIOD, "value"),
+        prevent_initial_call=True,  # the page's layout drew it
         scope=guard.unit_arg(ids.UNIT_CODE + ".data"),
     )
-    def show_own(period: str | None, code: str | None, _done: Any):  # noqa: ANN202
+    def show_own(_wanted: Any, _done: Any, code: str | None, period: str | None):  # noqa: ANN202
         if not period or not code:
             raise PreventUpdate
         return run_guarded(lambda: _own_view(code, period), alert)

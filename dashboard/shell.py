@@ -19,8 +19,8 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import data, guard, ids
-from dashboard.components import dropdown, region_name
-from dashboard.filters import build_query, clean_filters, parse_query
+from dashboard.components import dropdown, opening_filters, region_name
+from dashboard.filters import build_query, parse_query
 from dashboard.identity import signed_in
 from foundation.calendar import WINDOWS
 from foundation.catalogue import default_catalogue
@@ -183,8 +183,6 @@ def register_callbacks(app: dash.Dash) -> None:
         period: str | None,
     ):
         try:
-            settings = data.settings()
-            cat = default_catalogue()
             triggered = set(ctx.triggered_prop_ids) if ctx.triggered else set()
             refresh_only = {f"{ids.PAGES_LOCATION}.pathname", f"{ids.DATA_CHANGED}.data"}
             if triggered and triggered <= refresh_only and region:
@@ -196,14 +194,14 @@ def register_callbacks(app: dash.Dash) -> None:
                 new_period = period if period in months else (months[0] if months else None)
                 alert = None if months else dbc.Alert(t("dash.empty.no_data_region"), color="info")
                 return no_update, no_update, new_period, _period_options(region, None), alert
-            wanted = clean_filters(parse_query(search), catalogue=cat, default_region=settings.region)
-            new_period = wanted.period or data.latest_month(wanted.region)
+            # The same filters a page's layout drew its first view with (components.opening_filters).
+            new_region, new_window, new_period = opening_filters(parse_query(search))
             alert = None if new_period else dbc.Alert(t("dash.empty.no_data_region"), color="info")
             return (
-                wanted.region if wanted.region != region else no_update,
-                wanted.window if wanted.window != window else no_update,
+                new_region if new_region != region else no_update,
+                new_window if new_window != window else no_update,
                 new_period if new_period != period else no_update,
-                _period_options(wanted.region, new_period),
+                _period_options(new_region, new_period),
                 alert,
             )
         except Exception as exc:

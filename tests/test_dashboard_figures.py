@@ -151,18 +151,30 @@ def test_trend_figure_units_then_city_dashed_months_as_categories() -> None:
     assert fig.layout.xaxis.type == "category"
 
 
-def test_sparklines_two_lines_per_indicator() -> None:
-    series = pd.DataFrame(
-        {
-            "indicator": ["mediation_success_rate"] * 2 + ["avg_handling_days"] * 2,
-            "unit": ["a", "city"] * 2,
-            "period": ["2023-01"] * 4,
-            "value": [0.5, 0.6, 40.0, 50.0],
-        }
-    )
-    fig = F.sparklines_figure(series, unit="a", indicators=[RATE, DAYS], unit_label="甲", city_label="全市")
-    assert len(fig.data) == 4
-    assert [a.text for a in fig.layout.annotations] == [RATE.name_zh, DAYS.name_zh]
+def test_sparkline_svg_draws_each_series_with_gaps_and_its_last_value() -> None:
+    import xml.etree.ElementTree as ET
+    from urllib.parse import unquote
+
+    svg = F.sparkline_svg({"unit": [0.5, None, 0.7, 0.9], "city": [0.6, 0.6, 0.6, None]})
+    uri = F.svg_data_uri(svg)
+    assert uri.startswith("data:image/svg+xml;charset=utf-8,") and "#" not in uri  # '#' would end the URI
+    root = ET.fromstring(unquote(uri.split(",", 1)[1]))
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = {g.get("data-series"): g for g in root.iter(ns + "g")}
+    assert list(groups) == ["city", "unit"]  # the unit's line drawn last, on top
+    assert groups["unit"].get("data-last") == "0.9"
+    assert groups["city"].get("data-last") == ""  # the city's last month is missing
+    # The gap at the second month splits the unit's line: a lone first point draws no line,
+    # the last two points one segment; the city's three months one line.
+    unit_lines = [p.get("points").split() for p in groups["unit"].iter(ns + "polyline")]
+    city_lines = [p.get("points").split() for p in groups["city"].iter(ns + "polyline")]
+    assert [len(line) for line in unit_lines] == [2] and [len(line) for line in city_lines] == [3]
+    # One scale for both series, 0.5 … 0.9 over the inner height 56 − 2×5 = 46 (y grows downwards):
+    # 0.9 at the top (y = 5), 0.7 at 5 + 46 × 0.2/0.4 = 28; x of month i = 5 + 230 × i/3.
+    assert unit_lines[0] == ["158.3,28", "235,5"]
+    assert city_lines[0][0] == "5,39.5"  # 0.6: 5 + 46 × 0.3/0.4 = 39.5
+    assert len(list(groups["unit"].iter(ns + "circle"))) == 1  # the last value marked
+    assert not list(groups["city"].iter(ns + "circle"))
 
 
 def test_graph_config_is_chinese_png_and_stays_on_the_intranet() -> None:

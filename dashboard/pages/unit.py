@@ -1,6 +1,11 @@
 """区详情 Unit page (/unit/<code>): one unit's scorecard (each indicator against the city and its
 target, with its score and rank), sparklines of the last months against the city, and its
-submissions with their warnings."""
+submissions with their warnings.
+
+The first view (the filters of the URL) is drawn with the layout itself, so the page needs no
+callback to show it; a change of filter redraws it through ``update`` (``components.view_gate``).
+The sparklines are small SVG pictures drawn on the server (``figures.sparkline_svg``), each with
+its latest values written out under it and month by month in its tooltip."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from application.plan_targets import above_targets, meets_above
 from dashboard import components as cp
 from dashboard import data, guard, ids
 from dashboard import review as review_ui
-from dashboard.figures import empty_figure, sparklines_figure
+from dashboard.figures import SPARK_HEIGHT, SPARK_WIDTH, sparkline_svg, svg_data_uri
 from dashboard.pages import tasks as tasks_page
 from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.calendar import month_index
@@ -28,14 +33,22 @@ MAX_SUBMISSIONS = 36
 
 
 @safe_layout
-def layout(code: str | None = None, **_query: Any) -> html.Div:
+def layout(code: str | None = None, **query: Any) -> html.Div:
     cat = default_catalogue()
     unit = cat.units.get(code or "")
     if unit is None:
         return alert(t("dash.unit.unknown", code=code or ""), color="warning")
+    region, window, period = cp.opening_filters(query)
+    shown = cp.view_key(region, window, period)
+    if shown is None:  # no data in the region yet: the shell says so
+        heading, scorecard, sparks, submissions, alert_box, explain = "", "", "", "", None, ""
+    else:
+        heading, scorecard, sparks, submissions, alert_box, explain = _guarded_view(unit.code, window, period)
     return html.Div(
         [
             dcc.Store(id=ids.UNIT_CODE, data=unit.code),
+            dcc.Store(id=ids.UNIT_VIEW_SHOWN, data=shown),
+            dcc.Store(id=ids.UNIT_VIEW_WANTED),
             cp.page_title(
                 unit.name_zh,
                 html.Div(
@@ -48,19 +61,26 @@ def layout(code: str | None = None, **_query: Any) -> html.Div:
                     className="unit-select",
                 ),
             ),
-            html.Div(id=ids.UNIT_HEADING, className="text-muted mb-2"),
-            html.Div(id=ids.UNIT_ALERT),
+            html.Div(heading, id=ids.UNIT_HEADING, className="text-muted mb-2"),
+            html.Div(alert_box, id=ids.UNIT_ALERT),
             html.H4(t("dash.unit.scorecard")),
-            dcc.Loading(html.Div(id=ids.UNIT_SCORECARD), delay_show=300),
-            html.Div(id=ids.UNIT_EXPLAIN, className="mt-3"),
+            dcc.Loading(html.Div(scorecard, id=ids.UNIT_SCORECARD), delay_show=300),
+            html.Div(explain, id=ids.UNIT_EXPLAIN, className="mt-3"),
             html.H4(t("dash.unit.sparklines"), className="mt-3"),
-            cp.graph(ids.UNIT_SPARKS, f"unit_{unit.code}"),
-            review_ui.own_section(),
+            html.Div(sparks, id=ids.UNIT_SPARKS),
+            review_ui.own_section(unit.code, period),
             html.H4(t("dash.unit.submissions"), className="mt-3"),
-            html.Div(id=ids.UNIT_SUBMISSIONS),
+            html.Div(submissions, id=ids.UNIT_SUBMISSIONS),
             html.H4(t("tasks.page.unit_title"), className="mt-3"),
             html.Div(tasks_page.unit_tasks(unit.code), id="unit-tasks"),
         ]
+    )
+
+
+def _guarded_view(code: str, window: str, period: str) -> tuple:
+    return run_guarded(
+        lambda: unit_view(code, window, period),
+        lambda msg: ("", "", "", "", alert(msg), ""),
     )
 
 
@@ -92,28 +112,30 @@ def register(app: dash.Dash) -> None:
             return no_update, no_update
         return dash.get_relative_path(f"/unit/{code}"), search or ""
 
+    cp.view_gate(app, ids.UNIT_VIEW_SHOWN, ids.UNIT_VIEW_WANTED)
+
     @guard.callback(
         app,
         "view",
         Output(ids.UNIT_HEADING, "children"),
         Output(ids.UNIT_SCORECARD, "children"),
-        Output(ids.UNIT_SPARKS, "figure"),
+        Output(ids.UNIT_SPARKS, "children"),
         Output(ids.UNIT_SUBMISSIONS, "children"),
         Output(ids.UNIT_ALERT, "children"),
         Output(ids.UNIT_EXPLAIN, "children"),
-        Input(ids.FILTER_REGION, "value"),
-        Input(ids.FILTER_WINDOW, "value"),
-        Input(ids.FILTER_PERIOD, "value"),
-        Input(ids.UNIT_CODE, "data"),
+        Output(ids.UNIT_VIEW_SHOWN, "data"),
+        Input(ids.UNIT_VIEW_WANTED, "data"),
+        State(ids.UNIT_CODE, "data"),
+        prevent_initial_call=True,  # the layout drew the first view
         scope=guard.unit_arg(ids.UNIT_CODE + ".data"),
         cache=True,
     )
-    def update(region, window, period, code):  # noqa: ANN001, ANN202
-        region, window, period = cp.require_filters(region, window, period)
-        return run_guarded(
-            lambda: unit_view(code, window, period),
-            lambda msg: ("", "", empty_figure(msg), "", alert(msg), ""),
+    def update(wanted, code):  # noqa: ANN001, ANN202
+        wanted = wanted or {}
+        _region, window, period = cp.require_filters(
+            wanted.get("region"), wanted.get("window"), wanted.get("period")
         )
+        return (*_guarded_view(code, window, period), cp.view_key(_region, window, period))
 
 
 def unit_view(code: str, window: str, period: str) -> tuple:
@@ -139,15 +161,77 @@ def unit_view(code: str, window: str, period: str) -> tuple:
     n = 1 if not months else max(1, min(SPARK_MONTHS, month_index(period) - month_index(months[-1]) + 1))
     series = data.monthly_tables(region=region, end=period, window="month", months=n)
     series = series[series["unit"].isin([code, CITY])]
-    sparks = sparklines_figure(
-        series,
-        unit=code,
-        indicators=list(cat.indicators.values()),
-        unit_label=unit.short_zh,
-        city_label=t("unit.city"),
-    )
+    sparks = sparklines(series, unit=code, unit_label=unit.short_zh)
     explain = _explanation(code, region, window, period)
     return heading, scorecard, sparks, _submissions(data.unit_revisions(code)), None, explain
+
+
+def sparklines(series: pd.DataFrame, *, unit: str, unit_label: str) -> Any:
+    """Each indicator's months (``series``: indicator, unit, period, value) for the unit and the
+    city as a small picture, with both latest values under it and every month in its tooltip."""
+    if series.empty:
+        return html.P(t("dash.empty.no_values"), className="text-muted")
+    periods = sorted(series["period"].unique())
+    values = series.set_index(["indicator", "unit", "period"])["value"].to_dict()
+    city_label = t("unit.city")
+    first, last = periods[0], periods[-1]
+    cells = []
+    for ind in default_catalogue().indicators.values():
+        mine = [values.get((ind.code, unit, p)) for p in periods]
+        city = [values.get((ind.code, CITY, p)) for p in periods]
+        mine = [None if is_na(v) else float(v) for v in mine]
+        city = [None if is_na(v) else float(v) for v in city]
+        unit_now, city_now = format_value(mine[-1], ind), format_value(city[-1], ind)
+        months = [
+            t(
+                "dash.unit.spark_month",
+                period=p,
+                unit=unit_label,
+                unit_value=format_value(u, ind),
+                city=city_label,
+                city_value=format_value(c, ind),
+            )
+            for p, u, c in zip(periods, mine, city, strict=True)
+        ]
+        alt = t(
+            "dash.unit.spark_alt",
+            indicator=ind.name_zh,
+            first=first,
+            last=last,
+            unit=unit_label,
+            unit_value=unit_now,
+            city=city_label,
+            city_value=city_now,
+        )
+        cells.append(
+            html.Figure(
+                [
+                    html.Figcaption(ind.name_zh, className="spark-name"),
+                    html.Img(
+                        src=svg_data_uri(sparkline_svg({"unit": mine, "city": city})),
+                        alt=alt,
+                        title="\n".join(months),
+                        width=SPARK_WIDTH,
+                        height=SPARK_HEIGHT,
+                    ),
+                    html.Div(
+                        [
+                            html.Span(f"{unit_label} {unit_now}", className="spark-unit"),
+                            html.Span(f"{city_label} {city_now}", className="spark-city"),
+                        ],
+                        className="spark-last",
+                    ),
+                ],
+                className="spark",
+                **{"data-indicator": ind.code},
+            )
+        )
+    return html.Div(
+        [
+            html.Div(t("dash.unit.spark_span", first=first, last=last), className="small text-muted"),
+            html.Div(cells, className="sparks"),
+        ]
+    )
 
 
 def _explanation(code: str, region: str, window: str, period: str) -> Any:
