@@ -3,6 +3,7 @@ config, tables, and the check every page callback starts with (are the filters s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -82,47 +83,63 @@ def opening_filters(query: Mapping[str, Any]) -> tuple[str, str, str | None]:
     return wanted.region, wanted.window, wanted.period or data.latest_month(wanted.region)
 
 
-def view_key(region: str | None, window: str | None, period: str | None) -> dict[str, str] | None:
+def view_key(
+    region: str | None, window: str | None, period: str | None, **controls: Any
+) -> dict[str, Any] | None:
+    """What a page shows: the filters and the page's own controls (None until the filters are set)."""
     if not region or not window or not period:
         return None
-    return {"region": region, "window": window, "period": period}
+    return {"region": region, "window": window, "period": period, **controls}
 
 
-# Browser-side: the filters' view, unless the page already shows it (or the filters are not set yet).
+# Browser-side: the view the filters and controls ask for, unless the page already shows it (or the
+# filters are not set yet). ``__NAMES__`` is replaced by the view's keys, in the order of the inputs.
 _GATE_JS = """
-function (region, window_, period, shown) {
+function () {
+    var names = __NAMES__, shown = arguments[names.length], view = {}, same = !!shown;
     var none = window.dash_clientside.no_update;
-    if (!region || !window_ || !period) { return none; }
-    if (shown && shown.region === region && shown.window === window_ && shown.period === period) {
-        return none;
+    for (var i = 0; i < names.length; i++) {
+        view[names[i]] = arguments[i] === undefined ? null : arguments[i];
+        if (same && JSON.stringify(view[names[i]]) !== JSON.stringify(shown[names[i]])) { same = false; }
     }
-    return {region: region, window: window_, period: period};
+    if (!view.region || !view.window || !view.period || same) { return none; }
+    return view;
 }
 """
 
 
-def view_gate(app: dash.Dash, shown_id: str, wanted_id: str) -> None:
-    """A page whose layout already draws the view of its URL (``opening_filters``) keeps in the
-    store ``shown_id`` which view that is; this clientside callback writes the filters' view to
-    ``wanted_id`` only when it differs, so the filters arriving from the URL cost no server
-    round trip, and a change of filter reaches the page's callback (``Input(wanted_id)``, which
-    also writes ``shown_id``)."""
+def view_gate(
+    app: dash.Dash, shown_id: str, wanted_id: str, controls: Sequence[tuple[str, Any]] = ()
+) -> None:
+    """A page whose layout already draws the view of its URL (``opening_filters`` and its own
+    controls) keeps that view (``view_key``) in the store ``shown_id``. This clientside callback
+    writes the view the filters and ``controls`` ((name, component id) of each ``value``) ask for
+    to ``wanted_id`` only when it differs, so the filters arriving from the URL — and a control
+    setting its value as it mounts — cost no server round trip; a real change reaches the page's
+    callback (``Input(wanted_id)``, which also writes ``shown_id``)."""
+    names = ["region", "window", "period", *(name for name, _ in controls)]
     app.clientside_callback(
-        _GATE_JS,
+        _GATE_JS.replace("__NAMES__", json.dumps(names)),
         Output(wanted_id, "data"),
         Input(ids.FILTER_REGION, "value"),
         Input(ids.FILTER_WINDOW, "value"),
         Input(ids.FILTER_PERIOD, "value"),
+        *(Input(component_id, "value") for _, component_id in controls),
         State(shown_id, "data"),
     )
 
 
-def graph(component_id: Any, filename: str, *, height: int | None = None) -> dcc.Loading:
+def view_stores(shown_id: str, wanted_id: str, shown: dict[str, Any] | None) -> list[dcc.Store]:
+    return [dcc.Store(id=shown_id, data=shown), dcc.Store(id=wanted_id)]
+
+
+def graph(component_id: Any, filename: str, *, height: int | None = None, figure: Any = None) -> dcc.Loading:
+    """A figure with the shared config; ``figure``: drawn with the layout (else "loading")."""
     style = {"height": f"{height}px"} if height else None
     return dcc.Loading(
         dcc.Graph(
             id=component_id,
-            figure=empty_figure(t("dash.loading")),
+            figure=figure if figure is not None else empty_figure(t("dash.loading")),
             config=graph_config(filename),  # type: ignore[arg-type]  # Config is a TypedDict of these keys
             style=style,
         ),

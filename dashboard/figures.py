@@ -461,7 +461,7 @@ def sparkline_svg(series: Mapping[str, Sequence[float | None]]) -> str:
 
     Drawn on the server and shown as an ``<img>``: 17 of them cost the browser nothing, where
     Plotly's 17 subplots (34 traces) took it about two seconds to lay out (issue 13)."""
-    present = [float(v) for values in series.values() for v in values if not is_na(v)]
+    present = [float(v) for values in series.values() for v in values if v is not None and not is_na(v)]
     n = max((len(values) for values in series.values()), default=0)
     low, high = (min(present), max(present)) if present else (0.0, 1.0)
     if high - low < 1e-12:

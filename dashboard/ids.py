@@ -69,6 +69,16 @@ UNIT_SUBMISSIONS = "unit-submissions"
 # more (``components.view_gate``).
 UNIT_VIEW_SHOWN = "unit-view-shown"
 UNIT_VIEW_WANTED = "unit-view-wanted"
+OV_VIEW_SHOWN = "ov-view-shown"
+OV_VIEW_WANTED = "ov-view-wanted"
+RK_VIEW_SHOWN = "rk-view-shown"
+RK_VIEW_WANTED = "rk-view-wanted"
+CMP_VIEW_SHOWN = "cmp-view-shown"
+CMP_VIEW_WANTED = "cmp-view-wanted"
+TR_VIEW_SHOWN = "tr-view-shown"
+TR_VIEW_WANTED = "tr-view-wanted"
+ST_VIEW_SHOWN = "st-view-shown"
+ST_VIEW_WANTED = "st-view-wanted"
 
 # --- 上传 upload ---------------------------------------------------------------------------------
 UP_TEMPLATE_UNIT = "up-template-unit"
@@ -90,7 +100,6 @@ UP_ANNOTATE = "up-annotate"  # {"type": UP_ANNOTATE, "index": i}
 UP_ANNOTATED_DOWNLOAD = "up-annotated-download"
 
 # 报送情况 (tracker page)
-ST_MOUNTED = "st-mounted"
 ST_HEADING = "st-heading"
 ST_ALERT = "st-alert"
 ST_SUMMARY = "st-summary"

@@ -482,11 +482,8 @@ def test_upload_records_the_signed_in_account(app_and_url, tmp_path: Path) -> No
 def test_status_page_shows_a_clerk_only_their_row(app_and_url, tmp_path: Path) -> None:  # noqa: ANN001
     app, _ = app_and_url
     key = next(k for k in app.callback_map if k.startswith("..st-heading"))
-    values = {
-        "filter-region.value": "shanghai",
-        "filter-window.value": "month",
-        "filter-period.value": "2023-06",
-    }
+    # The filters' view, as the page's clientside gate hands it to the callback.
+    values = {"st-view-wanted.data": {"region": "shanghai", "window": "month", "period": "2023-06"}}
     analyst = _client(app, "analyst1")
     clerk = _client(app, "clerk_jingan")
     everyone = analyst.post(
@@ -494,6 +491,23 @@ def test_status_page_shows_a_clerk_only_their_row(app_and_url, tmp_path: Path) -
     )
     own = clerk.post(
         "/_dash-update-component", json=callback_body(app, key, values), headers=csrf_headers(clerk)
+    )
+    assert "浦东新区" in _text(everyone) and "静安区" in _text(everyone)
+    assert "浦东新区" not in _text(own) and "静安区" in _text(own)
+    # The page's first view, drawn with its layout (the router), holds the same rows.
+    page = {
+        "_pages_location.pathname": "/status",
+        "_pages_location.search": "?region=shanghai&window=month&period=2023-06",
+    }
+    everyone = analyst.post(
+        "/_dash-update-component",
+        json=callback_body(app, _router_key(app), page),
+        headers=csrf_headers(analyst),
+    )
+    own = clerk.post(
+        "/_dash-update-component",
+        json=callback_body(app, _router_key(app), page),
+        headers=csrf_headers(clerk),
     )
     assert "浦东新区" in _text(everyone) and "静安区" in _text(everyone)
     assert "浦东新区" not in _text(own) and "静安区" in _text(own)

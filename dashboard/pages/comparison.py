@@ -25,9 +25,11 @@ MAX_UNITS = 4
 
 @safe_layout
 def layout(
-    mode: str | None = None, units: str | None = None, region: str | None = None, **_query: Any
+    mode: str | None = None, units: str | None = None, region: str | None = None, **query: Any
 ) -> html.Div:
+    """Drawn with the view of its URL (no callback needed to show it; ``components.view_gate``)."""
     cat = default_catalogue()
+    f_region, f_window, f_period = cp.opening_filters({**query, "region": region})
     region = region if region in cat.regions() else None
     unit_options = [
         {"label": u.name_zh, "value": u.code}
@@ -35,18 +37,27 @@ def layout(
     ]
     offered = {o["value"] for o in unit_options}
     chosen = [u for u in split_list(units) if u in offered][:MAX_UNITS]  # another region's units drop out
+    mode = mode if mode in MODES else "score"
+    shown = cp.view_key(f_region, f_window, f_period, mode=mode, units=chosen)
+    heat: Any = empty_figure(t("dash.loading"))
+    profile: Any = empty_figure(t("dash.loading"))
+    profile_table: Any = None
+    note: Any = None
+    if shown is not None and f_period is not None:
+        heat, profile, profile_table, note = _guarded_view(f_region, f_window, f_period, mode, chosen)
     return html.Div(
         [
+            *cp.view_stores(ids.CMP_VIEW_SHOWN, ids.CMP_VIEW_WANTED, shown),
             cp.page_title(t("dash.nav.comparison")),
             dbc.RadioItems(
                 id=ids.CMP_MODE,
                 options=[{"label": t(f"dash.cmp.mode.{m}"), "value": m} for m in MODES],
-                value=mode if mode in MODES else "score",
+                value=mode,
                 inline=True,
                 className="mb-2",
             ),
-            html.Div(id=ids.CMP_ALERT),
-            cp.graph(ids.CMP_HEATMAP, "comparison_heatmap"),
+            html.Div(note, id=ids.CMP_ALERT),
+            cp.graph(ids.CMP_HEATMAP, "comparison_heatmap", figure=heat),
             html.H4(t("dash.cmp.profiles"), className="mt-3"),
             cp.dropdown(
                 id=ids.CMP_UNITS,
@@ -57,8 +68,8 @@ def layout(
             ),
             dbc.Row(
                 [
-                    dbc.Col(cp.graph(ids.CMP_PROFILE, "comparison_profiles"), lg=6),
-                    dbc.Col(html.Div(id=ids.CMP_PROFILE_TABLE), lg=6),
+                    dbc.Col(cp.graph(ids.CMP_PROFILE, "comparison_profiles", figure=profile), lg=6),
+                    dbc.Col(html.Div(profile_table, id=ids.CMP_PROFILE_TABLE), lg=6),
                 ],
                 className="mt-2",
             ),
@@ -77,6 +88,10 @@ def register(app: dash.Dash) -> None:
         permission="view",
     )
 
+    cp.view_gate(
+        app, ids.CMP_VIEW_SHOWN, ids.CMP_VIEW_WANTED, [("mode", ids.CMP_MODE), ("units", ids.CMP_UNITS)]
+    )
+
     @guard.callback(
         app,
         "view",
@@ -84,21 +99,29 @@ def register(app: dash.Dash) -> None:
         Output(ids.CMP_PROFILE, "figure"),
         Output(ids.CMP_PROFILE_TABLE, "children"),
         Output(ids.CMP_ALERT, "children"),
-        Input(ids.FILTER_REGION, "value"),
-        Input(ids.FILTER_WINDOW, "value"),
-        Input(ids.FILTER_PERIOD, "value"),
-        Input(ids.CMP_MODE, "value"),
-        Input(ids.CMP_UNITS, "value"),
+        Output(ids.CMP_VIEW_SHOWN, "data"),
+        Input(ids.CMP_VIEW_WANTED, "data"),
+        prevent_initial_call=True,  # the layout drew the first view
         cache=True,
     )
-    def update(region, window, period, mode, units):  # noqa: ANN001, ANN202
-        region, window, period = cp.require_filters(region, window, period)
-        return run_guarded(
-            lambda: comparison_view(
-                region, window, period, mode if mode in MODES else "score", list(units or [])
-            ),
-            lambda msg: (empty_figure(msg), empty_figure(msg), "", alert(msg)),
+    def update(wanted):  # noqa: ANN001, ANN202
+        wanted = wanted or {}
+        region, window, period = cp.require_filters(
+            wanted.get("region"), wanted.get("window"), wanted.get("period")
         )
+        mode, units = wanted.get("mode"), wanted.get("units")
+        shown = cp.view_key(region, window, period, mode=mode, units=units)
+        return (
+            *_guarded_view(region, window, period, mode if mode in MODES else "score", list(units or [])),
+            shown,
+        )
+
+
+def _guarded_view(region: str, window: str, period: str, mode: str, units: list[str]) -> tuple:
+    return run_guarded(
+        lambda: comparison_view(region, window, period, mode, units),
+        lambda msg: (empty_figure(msg), empty_figure(msg), "", alert(msg)),
+    )
 
 
 HEAT_EDGE = 20  # a region larger than 2 × this shows its top and bottom units (and the chosen ones)

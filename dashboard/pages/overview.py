@@ -20,28 +20,47 @@ from dashboard.safe import alert, run_guarded, safe_layout
 from foundation.catalogue import CITY, Indicator
 from foundation.i18n import t
 
-MOUNTED = "ov-mounted"
 TOP_N = 3
 
 
 @safe_layout
-def layout(**_query: Any) -> html.Div:
+def layout(**query: Any) -> html.Div:
+    """Drawn with the view of its URL (no callback needed to show it; ``components.view_gate``)."""
+    region, window, period = cp.opening_filters(query)
+    shown = cp.view_key(region, window, period)
+    heading: Any = None
+    cards: Any = None
+    missing: Any = None
+    top: Any = None
+    bottom: Any = None
+    alert_box: Any = None
+    if shown is not None and period is not None:
+        heading, cards, missing, top, bottom, alert_box = _guarded_view(region, window, period)
     return html.Div(
         [
-            dcc.Store(id=MOUNTED, data=True),
-            cp.page_title(t("dash.nav.overview"), html.Span(id=ids.OV_HEADING, className="text-muted")),
-            html.Div(id=ids.OV_ALERT),
+            *cp.view_stores(ids.OV_VIEW_SHOWN, ids.OV_VIEW_WANTED, shown),
+            cp.page_title(
+                t("dash.nav.overview"), html.Span(heading, id=ids.OV_HEADING, className="text-muted")
+            ),
+            html.Div(alert_box, id=ids.OV_ALERT),
             dcc.Link(tasks_page.region_counts(), href="/tasks", id="ov-tasks"),
-            dcc.Loading(html.Div(id=ids.OV_CARDS, className="ov-cards"), delay_show=300),
+            dcc.Loading(html.Div(cards, id=ids.OV_CARDS, className="ov-cards"), delay_show=300),
             dbc.Row(
                 [
-                    dbc.Col(dbc.Card(dbc.CardBody(id=ids.OV_MISSING)), md=4),
-                    dbc.Col(dbc.Card(dbc.CardBody(id=ids.OV_TOP)), md=4),
-                    dbc.Col(dbc.Card(dbc.CardBody(id=ids.OV_BOTTOM)), md=4),
+                    dbc.Col(dbc.Card(dbc.CardBody(missing, id=ids.OV_MISSING)), md=4),
+                    dbc.Col(dbc.Card(dbc.CardBody(top, id=ids.OV_TOP)), md=4),
+                    dbc.Col(dbc.Card(dbc.CardBody(bottom, id=ids.OV_BOTTOM)), md=4),
                 ],
                 className="g-3 mt-1",
             ),
         ]
+    )
+
+
+def _guarded_view(region: str, window: str, period: str) -> tuple:
+    return run_guarded(
+        lambda: _overview(region, window, period),
+        lambda msg: ("", [], "", "", "", alert(msg)),
     )
 
 
@@ -87,6 +106,8 @@ def register(app: dash.Dash) -> None:
         permission="view",
     )
 
+    cp.view_gate(app, ids.OV_VIEW_SHOWN, ids.OV_VIEW_WANTED)
+
     @guard.callback(
         app,
         "view",
@@ -96,18 +117,17 @@ def register(app: dash.Dash) -> None:
         Output(ids.OV_TOP, "children"),
         Output(ids.OV_BOTTOM, "children"),
         Output(ids.OV_ALERT, "children"),
-        Input(ids.FILTER_REGION, "value"),
-        Input(ids.FILTER_WINDOW, "value"),
-        Input(ids.FILTER_PERIOD, "value"),
-        Input(MOUNTED, "data"),
+        Output(ids.OV_VIEW_SHOWN, "data"),
+        Input(ids.OV_VIEW_WANTED, "data"),
+        prevent_initial_call=True,  # the layout drew the first view
         cache=True,
     )
-    def update(region: str | None, window: str | None, period: str | None, _mounted: Any):  # noqa: ANN202
-        region, window, period = cp.require_filters(region, window, period)
-        return run_guarded(
-            lambda: _overview(region, window, period),
-            lambda msg: ("", [], "", "", "", alert(msg)),
+    def update(wanted: dict[str, Any] | None):  # noqa: ANN202
+        wanted = wanted or {}
+        region, window, period = cp.require_filters(
+            wanted.get("region"), wanted.get("window"), wanted.get("period")
         )
+        return (*_guarded_view(region, window, period), cp.view_key(region, window, period))
 
 
 def _overview(region: str, window: str, period: str) -> tuple:

@@ -60,8 +60,18 @@ def _state_key(row: dict[str, Any]) -> str:
 
 
 @safe_layout
-def layout(region: str | None = None, **_query: Any) -> html.Div:
+def layout(region: str | None = None, **query: Any) -> html.Div:
+    """Drawn with the view of its URL (no callback needed to show it; ``components.view_gate``)."""
     cat = default_catalogue()
+    f_region, f_window, f_period = cp.opening_filters({**query, "region": region})
+    shown = cp.view_key(f_region, f_window, f_period)
+    heading: Any = None
+    summary: Any = None
+    grid: Any = None
+    detail: Any = None
+    alert_box: Any = None
+    if shown is not None and f_period is not None:
+        heading, summary, grid, detail, alert_box = _guarded_render(f_region, f_window, f_period)
     region = region if region in cat.regions() else data.settings().region
     who = signed_in()
     if who is not None and not allowed(who, "view_other_units"):  # a clerk: their unit's scorecard only
@@ -114,14 +124,16 @@ def layout(region: str | None = None, **_query: Any) -> html.Div:
     )
     return html.Div(
         [
-            dcc.Store(id=ids.ST_MOUNTED, data=True),
-            cp.page_title(t("tracker.page.title"), html.Span(id=ids.ST_HEADING, className="text-muted")),
+            *cp.view_stores(ids.ST_VIEW_SHOWN, ids.ST_VIEW_WANTED, shown),
+            cp.page_title(
+                t("tracker.page.title"), html.Span(heading, id=ids.ST_HEADING, className="text-muted")
+            ),
             html.P(t("tracker.page.intro"), className="small text-muted"),
-            html.Div(id=ids.ST_ALERT),
-            html.Div(id=ids.ST_SUMMARY, className="mb-2"),
+            html.Div(alert_box, id=ids.ST_ALERT),
+            html.Div(summary, id=ids.ST_SUMMARY, className="mb-2"),
             html.P(t("tracker.legend"), className="small"),
-            dcc.Loading(html.Div(id=ids.ST_GRID), delay_show=300),
-            html.Div(id=ids.ST_DETAIL, className="mt-3"),
+            dcc.Loading(html.Div(grid, id=ids.ST_GRID), delay_show=300),
+            html.Div(detail, id=ids.ST_DETAIL, className="mt-3"),
             # The analysts' review queue (oldest first); nobody else gets it, nor its callbacks.
             review_ui.queue_card() if allowed(signed_in(), "review") else html.Div(),
             export_card,
@@ -275,6 +287,10 @@ def _render(region: str, window: str, period: str) -> tuple:
     return heading, lines, grid, detail, None
 
 
+def _guarded_render(region: str, window: str, period: str) -> tuple:
+    return run_guarded(lambda: _render(region, window, period), lambda msg: ("", "", "", "", alert(msg)))
+
+
 def register(app: dash.Dash) -> None:
     dash.register_page(
         __name__,
@@ -287,6 +303,8 @@ def register(app: dash.Dash) -> None:
     )
     review_ui.register_queue(app)
 
+    cp.view_gate(app, ids.ST_VIEW_SHOWN, ids.ST_VIEW_WANTED)
+
     @guard.callback(
         app,
         "view",
@@ -295,14 +313,16 @@ def register(app: dash.Dash) -> None:
         Output(ids.ST_GRID, "children"),
         Output(ids.ST_DETAIL, "children"),
         Output(ids.ST_ALERT, "children"),
-        Input(ids.FILTER_REGION, "value"),
-        Input(ids.FILTER_WINDOW, "value"),
-        Input(ids.FILTER_PERIOD, "value"),
-        Input(ids.ST_MOUNTED, "data"),
+        Output(ids.ST_VIEW_SHOWN, "data"),
+        Input(ids.ST_VIEW_WANTED, "data"),
+        prevent_initial_call=True,  # the layout drew the first view
     )
-    def update(region: str | None, window: str | None, period: str | None, _mounted: Any):  # noqa: ANN202
-        region, window, period = cp.require_filters(region, window, period)
-        return run_guarded(lambda: _render(region, window, period), lambda msg: ("", "", "", "", alert(msg)))
+    def update(wanted: dict[str, Any] | None):  # noqa: ANN202
+        wanted = wanted or {}
+        region, window, period = cp.require_filters(
+            wanted.get("region"), wanted.get("window"), wanted.get("period")
+        )
+        return (*_guarded_render(region, window, period), cp.view_key(region, window, period))
 
     @guard.callback(
         app,

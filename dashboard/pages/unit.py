@@ -40,15 +40,14 @@ def layout(code: str | None = None, **query: Any) -> html.Div:
         return alert(t("dash.unit.unknown", code=code or ""), color="warning")
     region, window, period = cp.opening_filters(query)
     shown = cp.view_key(region, window, period)
-    if shown is None:  # no data in the region yet: the shell says so
+    if shown is None or period is None:  # no data in the region yet: the shell says so
         heading, scorecard, sparks, submissions, alert_box, explain = "", "", "", "", None, ""
     else:
         heading, scorecard, sparks, submissions, alert_box, explain = _guarded_view(unit.code, window, period)
     return html.Div(
         [
             dcc.Store(id=ids.UNIT_CODE, data=unit.code),
-            dcc.Store(id=ids.UNIT_VIEW_SHOWN, data=shown),
-            dcc.Store(id=ids.UNIT_VIEW_WANTED),
+            *cp.view_stores(ids.UNIT_VIEW_SHOWN, ids.UNIT_VIEW_WANTED, shown),
             cp.page_title(
                 unit.name_zh,
                 html.Div(
@@ -223,7 +222,7 @@ def sparklines(series: pd.DataFrame, *, unit: str, unit_label: str) -> Any:
                     ),
                 ],
                 className="spark",
-                **{"data-indicator": ind.code},
+                **{"data-indicator": ind.code},  # type: ignore[arg-type]  # a data-* attribute
             )
         )
     return html.Div(
