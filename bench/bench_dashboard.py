@@ -326,10 +326,10 @@ def add_accounts(db: Path) -> dict[str, str]:
 
 
 def time_pages(
-    db: Path, trees: dict[str, Path], folder: Path, query: str, unit: str, repeat: int
+    db: Path, trees: dict[str, Path], folder: Path, query: str, unit: str, repeat: int, warmup: int = 2
 ) -> dict[str, dict[str, Any]]:
-    """Each page ``repeat`` times per tree, trees alternated load by load, after one warm-up round
-    (plotly.js and the bundles in the browser cache, the server's caches filled)."""
+    """Each page ``repeat`` times per tree, trees alternated load by load, after ``warmup`` rounds
+    (plotly.js and the bundles in the browser cache, both gunicorn workers' caches filled)."""
     accounts = add_accounts(db)
     served: dict[str, Served] = {}
     results: dict[str, dict[str, Any]] = {label: {"pages": {}, "calls": {}} for label in trees}
@@ -338,13 +338,13 @@ def time_pages(
             copy = folder / f"{label}.db"
             shutil.copy(db, copy)
             served[label] = Served(label, tree, copy, folder, accounts)
-        for round_no in range(repeat + 1):
+        for round_no in range(1 - warmup, repeat + 1):
             for name, path, role, selectors in PAGES:
                 for label, server in served.items():
                     sep = "&" if "?" in path else ""
                     url = path.format(unit=unit) + (query if not sep else sep + query.lstrip("?"))
                     got = server.open(role, url, selectors)
-                    if round_no == 0:
+                    if round_no <= 0:
                         continue
                     page = results[label]["pages"].setdefault(name, {"ms": [], "requests": [], "kb": []})
                     page["ms"].append(got["ms"])
@@ -353,7 +353,7 @@ def time_pages(
                     for call in got["calls"]:
                         key = call["output"] if len(call["output"]) <= 70 else call["output"][:67] + "…"
                         results[label]["calls"].setdefault(key, []).append(call["ms"])
-            if round_no:
+            if round_no > 0:
                 print(f"  round {round_no}/{repeat} done", flush=True)
     finally:
         for server in served.values():
@@ -472,6 +472,7 @@ def main() -> int:
     parser.add_argument("--db", help="a SQLite file with the sample loaded (copied; default: build one)")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--page-repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2, help="page rounds before timing (default 2)")
     parser.add_argument(
         "--baseline",
         type=Path,
@@ -504,7 +505,13 @@ def main() -> int:
                 trees = {"baseline": args.baseline.resolve(), "this": ROOT}
             print(f"Sample: every page in headless Chromium, served by ipdash serve ({', '.join(trees)})")
             results = time_pages(
-                db, trees, folder, "?region=shanghai&window=ytd&period=2023-12", "jingan", args.page_repeat
+                db,
+                trees,
+                folder,
+                "?region=shanghai&window=ytd&period=2023-12",
+                "jingan",
+                args.page_repeat,
+                args.warmup,
             )
             report_pages(results)
         if args.national:
