@@ -88,21 +88,26 @@ def warnings_table(state: review.ReturnState, *, editable: bool) -> Any:
 # --- 报送情况: the analysts' queue ------------------------------------------------------------------
 
 
-def queue_card() -> Any:
+def queue_card(region: str | None = None) -> Any:
+    """The analysts' review queue, drawn for ``region`` when given (the page's first view)."""
+    queue: Any = None
+    options: list[dict[str, str]] = []
+    if region:
+        queue, options = run_guarded(lambda: _queue_view(region), lambda msg: (alert(msg), []))
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H4(t("review.queue_title")),
                 dcc.Store(id=ids.RV_DONE),
                 dbc.Label(t("review.pick"), html_for=ids.RV_PICK, className="small mb-0"),
-                cp.dropdown(id=ids.RV_PICK, options=[]),
+                cp.dropdown(id=ids.RV_PICK, options=options),
                 html.Div(id=ids.RV_DETAIL, className="mt-2"),
                 dbc.Label(t("review.reason_label"), html_for=ids.RV_REASON, className="small mb-0"),
                 dcc.Textarea(id=ids.RV_REASON, maxLength=review.MAX_TEXT, className="form-control mb-2"),
                 dbc.Button(t("review.approve"), id=ids.RV_APPROVE, color="success", className="me-2"),
                 dbc.Button(t("review.return"), id=ids.RV_RETURN, color="danger"),
                 html.Div(id=ids.RV_RESULT, className="mt-2"),
-                dcc.Loading(html.Div(id=ids.RV_QUEUE, className="mt-3"), delay_show=300),
+                dcc.Loading(html.Div(queue, id=ids.RV_QUEUE, className="mt-3"), delay_show=300),
             ]
         ),
         className="mb-3",
@@ -186,10 +191,12 @@ def register_queue(app: dash.Dash) -> None:
         "review",
         Output(ids.RV_QUEUE, "children"),
         Output(ids.RV_PICK, "options"),
-        Input(ids.FILTER_REGION, "value"),
-        Input(ids.RV_DONE, "data"),
+        Input(ids.ST_VIEW_WANTED, "data"),  # another view (region) than the layout drew
+        Input(ids.RV_DONE, "data"),  # a decision was taken
+        State(ids.FILTER_REGION, "value"),
+        prevent_initial_call=True,  # the page's layout drew it
     )
-    def show_queue(region: str | None, _done: Any):  # noqa: ANN202
+    def show_queue(_wanted: Any, _done: Any, region: str | None):  # noqa: ANN202
         if not region:
             raise PreventUpdate
         return run_guarded(lambda: _queue_view(region), lambda msg: (alert(msg), []))
@@ -199,6 +206,7 @@ def register_queue(app: dash.Dash) -> None:
         "review",
         Output(ids.RV_DETAIL, "children"),
         Input(ids.RV_PICK, "value"),
+        prevent_initial_call=True,  # nothing is picked when the page opens
     )
     def show_detail(picked: str | None):  # noqa: ANN202
         if not picked:

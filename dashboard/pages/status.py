@@ -135,7 +135,7 @@ def layout(region: str | None = None, **query: Any) -> html.Div:
             dcc.Loading(html.Div(grid, id=ids.ST_GRID), delay_show=300),
             html.Div(detail, id=ids.ST_DETAIL, className="mt-3"),
             # The analysts' review queue (oldest first); nobody else gets it, nor its callbacks.
-            review_ui.queue_card() if allowed(signed_in(), "review") else html.Div(),
+            review_ui.queue_card(f_region) if allowed(signed_in(), "review") else html.Div(),
             export_card,
         ]
     )
