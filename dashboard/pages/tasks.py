@@ -150,7 +150,11 @@ def _count_table(groups: dict[str, Counter[str]], label: str, class_name: str) -
 
 @safe_layout
 def layout(**_query: Any) -> html.Div:
+    """Drawn with its first view (every task, no filter): the page needs no callback to show it."""
     who = signed_in()
+    counts, table, by_owner, by_unit, owner_options, task_options = run_guarded(
+        lambda: _render(None, None, None), lambda msg: (alert(msg), None, None, None, [], [])
+    )
     plans = default_task_catalogue().plans
     plan_options = [{"label": f"{p.doc_no or p.title}", "value": code} for code, p in sorted(plans.items())]
     state_options = [{"label": t(f"tasks.colour.{c}"), "value": c} for c in ("red", "yellow", "green")] + [
@@ -159,7 +163,7 @@ def layout(**_query: Any) -> html.Div:
     filters = dbc.Row(
         [
             dbc.Col(cp.dropdown(id=TK_PLAN, options=plan_options, placeholder=t("tasks.page.plan")), md=4),
-            dbc.Col(cp.dropdown(id=TK_OWNER, options=[], placeholder=t("tasks.page.owner")), md=4),
+            dbc.Col(cp.dropdown(id=TK_OWNER, options=owner_options, placeholder=t("tasks.page.owner")), md=4),
             dbc.Col(cp.dropdown(id=TK_STATE, options=state_options, placeholder=t("tasks.page.state")), md=4),
         ],
         className="g-2 mb-2",
@@ -168,8 +172,12 @@ def layout(**_query: Any) -> html.Div:
         dbc.CardBody(
             [
                 html.H4(t("tasks.page.detail_title")),
-                cp.dropdown(id=TK_TASK, options=[], placeholder=t("tasks.page.pick_task")),
-                html.Div(id=TK_DETAIL, className="mt-2"),
+                cp.dropdown(id=TK_TASK, options=task_options, placeholder=t("tasks.page.pick_task")),
+                html.Div(
+                    html.P(t("tasks.page.pick_task"), className="small text-muted"),
+                    id=TK_DETAIL,
+                    className="mt-2",
+                ),
                 dbc.Row(
                     [
                         dbc.Col(
@@ -197,13 +205,13 @@ def layout(**_query: Any) -> html.Div:
             html.P(t("tasks.page.help"), className="small text-muted"),
             dcc.Store(id=TK_REPORTED),
             dcc.Store(id=TK_ADMINED),
-            html.Div(id=TK_COUNTS),
+            html.Div(counts, id=TK_COUNTS),
             filters,
-            html.Div(id=TK_TABLE),
+            html.Div(table, id=TK_TABLE),
             dbc.Row(
                 [
-                    dbc.Col([html.H5(t("tasks.page.by_owner")), html.Div(id=TK_BY_OWNER)], md=6),
-                    dbc.Col([html.H5(t("tasks.page.by_unit")), html.Div(id=TK_BY_UNIT)], md=6),
+                    dbc.Col([html.H5(t("tasks.page.by_owner")), html.Div(by_owner, id=TK_BY_OWNER)], md=6),
+                    dbc.Col([html.H5(t("tasks.page.by_unit")), html.Div(by_unit, id=TK_BY_UNIT)], md=6),
                 ],
                 className="mt-3",
             ),
@@ -509,6 +517,7 @@ def register(app: dash.Dash) -> None:
         Input(TK_STATE, "value"),
         Input(TK_REPORTED, "data"),
         Input(TK_ADMINED, "data"),
+        prevent_initial_call=True,  # the layout drew every task
     )
     def update(plan: str | None, owner: str | None, state: str | None, _r: Any, _a: Any):  # noqa: ANN202
         return run_guarded(
@@ -522,6 +531,7 @@ def register(app: dash.Dash) -> None:
         Output(TK_EV_PICK, "options"),
         Input(TK_TASK, "value"),
         Input(TK_REPORTED, "data"),
+        prevent_initial_call=True,  # no task is picked when the page opens
         scope=_task_scope,
     )
     def detail(task: str | None, _r: Any):  # noqa: ANN202
