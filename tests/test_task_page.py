@@ -29,6 +29,20 @@ def test_a_clerk_sees_only_its_units_tasks(app_and_url: Any) -> None:  # noqa: F
     assert "004-08" in texts["analyst1"] and "003-02" in texts["analyst1"]
     assert "004-08" in texts["clerk_jingan"] and "003-02" not in texts["clerk_jingan"]
     assert "003-02" in texts["clerk_pudong"] and "004-08" not in texts["clerk_pudong"]
+    # The page draws its first view with its layout (Dash's router): the same scope.
+    router = next(k for k in app.callback_map if "_pages_content.children" in k)
+    for name in ("analyst1", "clerk_jingan", "clerk_pudong"):
+        client = _client(app, name)
+        response = client.post(
+            "/_dash-update-component",
+            json=callback_body(app, router, {"_pages_location.pathname": "/tasks"}),
+            headers=csrf_headers(client),
+        )
+        assert response.status_code == 200
+        texts[name] = _text(response)
+    assert "004-08" in texts["analyst1"] and "003-02" in texts["analyst1"]
+    assert "004-08" in texts["clerk_jingan"] and "003-02" not in texts["clerk_jingan"]
+    assert "003-02" in texts["clerk_pudong"] and "004-08" not in texts["clerk_pudong"]
 
 
 def test_forged_ledger_row_of_another_unit_refused_nothing_written(app_and_url: Any, tmp_path: Path) -> None:  # noqa: F811
