@@ -56,6 +56,7 @@ WORKERS = 4
 THREADS = 4
 WARM_UP = 16
 SEQUENTIAL = 50
+INDICATOR_ID = '{"name":"indicator","type":"query-param"}'
 
 
 def free_port() -> int:
@@ -158,9 +159,12 @@ def rankings_bodies(base: str, headers: dict[str, str], period: str, views: int)
     indicators = ["composite", *default_catalogue().indicators][:views]
     bodies = []
     for indicator in indicators:
-        # the view the page's clientside gate hands the callback (components.view_gate)
-        view = {"region": "shanghai", "window": "ytd", "period": period, "indicator": indicator}
-        values = {"rk-view-wanted.data": view}
+        values = {
+            "filter-region.value": "shanghai",
+            "filter-window.value": "ytd",
+            "filter-period.value": period,
+            f"{INDICATOR_ID}.value": indicator,
+        }
         outputs = [
             dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
             for part in spec["output"].strip(".").split("...")

@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# The rankings callback's input for the composite score, YTD 2024-06, Shanghai (the view the
-# page's clientside gate hands over; the page's first view is drawn with its layout).
+# The request a rankings page sends on opening: composite score, YTD 2024-06, Shanghai.
 RANKINGS = {
-    "rk-view-wanted.data": {
-        "region": "shanghai",
-        "window": "ytd",
-        "period": "2024-06",
-        "indicator": "composite",
-    },
+    "filter-region.value": "shanghai",
+    "filter-window.value": "ytd",
+    "filter-period.value": "2024-06",
+    '{"name":"indicator","type":"query-param"}.value': "composite",
 }
 
 

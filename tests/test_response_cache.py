@@ -29,21 +29,18 @@ from factories import default_values, make_return
 
 REDIS_URL = os.environ.get("IPDASH_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 PERIOD = "2024-01"
-
-
-def rankings_view(indicator: str, period: str | None = PERIOD) -> dict[str, Any]:
-    """The rankings callback's input for a view (filters and indicator), as the page's clientside
-    gate (``components.view_gate``) hands it over: the page's first view is drawn with its layout,
-    so the callback runs for another view than the one shown."""
-    view = {"region": "shanghai", "window": "month", "period": period, "indicator": indicator}
-    return {"rk-view-wanted.data": view}
-
-
-RANKINGS = rankings_view("trainees")
-COMPOSITE = rankings_view("composite")
+RANKINGS = {
+    "filter-region.value": "shanghai",
+    "filter-window.value": "month",
+    "filter-period.value": PERIOD,
+    '{"name":"indicator","type":"query-param"}.value': "trainees",
+}
+COMPOSITE = {**RANKINGS, '{"name":"indicator","type":"query-param"}.value': "composite"}
 
 
 def unit_values(code: str) -> dict[str, Any]:
+    """The unit callback's input as the page's clientside gate hands it over (the page's first
+    view is drawn with its layout; the callback runs for another view)."""
     return {
         "unit-view-wanted.data": {"region": "shanghai", "window": "month", "period": PERIOD},
         "unit-code.data": code,
@@ -344,7 +341,7 @@ def test_errors_and_no_updates_are_never_stored(store: str) -> None:
     )
     assert post(client, headers, broken).headers["X-IPdash-Cache"] == "miss"
     # no period yet (the page has just appeared): PreventUpdate, 204
-    waiting = view_body(app_spec(app, "rk-graph"), rankings_view("trainees", period=None))
+    waiting = view_body(app_spec(app, "rk-graph"), {**RANKINGS, "filter-period.value": None})
     assert post(client, headers, waiting).status_code == 204
     assert post(client, headers, waiting).status_code == 204
     assert cache_of(app).stats["stored"] == 0 and cache_of(app).stats["hit"] == 0

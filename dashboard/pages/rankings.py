@@ -41,20 +41,9 @@ def clean_indicator(value: str | None) -> str:
 
 
 @safe_layout
-def layout(indicator: str | None = None, **query: Any) -> html.Div:
-    """Drawn with the view of its URL (no callback needed to show it; ``components.view_gate``)."""
-    indicator = clean_indicator(indicator)
-    region, window, period = cp.opening_filters({**query})
-    shown = cp.view_key(region, window, period, indicator=indicator)
-    fig: Any = empty_figure(t("dash.loading"))
-    columns: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    note, alert_box, options, style = "", None, _grid_options(0), _grid_style(0)
-    if shown is not None and period is not None:
-        fig, columns, rows, note, alert_box, options, style = _guarded_view(region, window, period, indicator)
+def layout(indicator: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         [
-            *cp.view_stores(ids.RK_VIEW_SHOWN, ids.RK_VIEW_WANTED, shown),
             cp.page_title(
                 t("dash.nav.rankings"),
                 dbc.Button(
@@ -76,34 +65,34 @@ def layout(indicator: str | None = None, **query: Any) -> html.Div:
                     cp.dropdown(
                         id=ids.RK_INDICATOR,
                         options=indicator_options(),
-                        value=indicator,
+                        value=clean_indicator(indicator),
                         clearable=False,
                     ),
                 ],
                 className="rk-picker",
             ),
-            html.Div(alert_box, id=ids.RK_ALERT),
-            cp.graph(ids.RK_GRAPH, "ranking", figure=fig),
-            html.Div(note, id=ids.RK_NOTE, className="small text-muted mb-2"),
+            html.Div(id=ids.RK_ALERT),
+            cp.graph(ids.RK_GRAPH, "ranking"),
+            html.Div(id=ids.RK_NOTE, className="small text-muted mb-2"),
             dag.AgGrid(
                 id=ids.RK_GRID,
-                columnDefs=columns,
-                rowData=rows,
+                columnDefs=[],
+                rowData=[],
                 # a minimum width: on a phone the grid scrolls inside itself instead of cutting numbers
                 defaultColDef={"sortable": True, "resizable": True, "filter": False, "minWidth": 84},
                 columnSize="responsiveSizeToFit",
-                dashGridOptions=options,
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "localeText": {"noRowsToShow": t("dash.empty.no_values")},
+                    "rowClassRules": {
+                        "rk-below": "params.data.below === true",
+                        "rk-flagged": "params.data.flagged",
+                    },
+                },
                 className="ag-theme-quartz rk-grid",
-                style=style,
+                style=_grid_style(0),
             ),
         ]
-    )
-
-
-def _guarded_view(region: str, window: str, period: str, indicator: str) -> tuple:
-    return run_guarded(
-        lambda: rankings_view(region, window, period, indicator),
-        lambda msg: (empty_figure(msg), [], [], "", alert(msg), _grid_options(0), _grid_style(0)),
     )
 
 
@@ -228,8 +217,6 @@ def register(app: dash.Dash) -> None:
         permission="view",
     )
 
-    cp.view_gate(app, ids.RK_VIEW_SHOWN, ids.RK_VIEW_WANTED, [("indicator", ids.RK_INDICATOR)])
-
     @guard.callback(
         app,
         "view",
@@ -240,19 +227,18 @@ def register(app: dash.Dash) -> None:
         Output(ids.RK_ALERT, "children"),
         Output(ids.RK_GRID, "dashGridOptions"),
         Output(ids.RK_GRID, "style"),
-        Output(ids.RK_VIEW_SHOWN, "data"),
-        Input(ids.RK_VIEW_WANTED, "data"),
-        prevent_initial_call=True,  # the layout drew the first view
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ids.RK_INDICATOR, "value"),
         cache=True,
     )
-    def update(wanted: dict[str, Any] | None):  # noqa: ANN202
-        wanted = wanted or {}
-        region, window, period = cp.require_filters(
-            wanted.get("region"), wanted.get("window"), wanted.get("period")
+    def update(region: str | None, window: str | None, period: str | None, indicator: str | None):  # noqa: ANN202
+        region, window, period = cp.require_filters(region, window, period)
+        return run_guarded(
+            lambda: rankings_view(region, window, period, clean_indicator(indicator)),
+            lambda msg: (empty_figure(msg), [], [], "", alert(msg), _grid_options(0), _grid_style(0)),
         )
-        indicator = clean_indicator(wanted.get("indicator"))
-        shown = cp.view_key(region, window, period, indicator=wanted.get("indicator"))
-        return (*_guarded_view(region, window, period, indicator), shown)
 
     # Who may download the 通报: every signed-in role ("export"); it goes to every district, so a
     # district's clerk gets the same document as everyone. Each download is audited.

@@ -21,25 +21,15 @@ DEFAULT_UNITS = 3
 
 @safe_layout
 def layout(
-    indicator: str | None = None, units: str | None = None, region: str | None = None, **query: Any
+    indicator: str | None = None, units: str | None = None, region: str | None = None, **_query: Any
 ) -> html.Div:
-    """Drawn with the view of its URL (no callback needed to show it; ``components.view_gate``)."""
     cat = default_catalogue()
-    f_region, f_window, f_period = cp.opening_filters({**query, "region": region})
     region = region if region in cat.regions() else None
     pool = cat.units_of(region) if region else list(cat.units.values())
     offered = {u.code for u in pool}
     chosen = [u for u in split_list(units) if u in offered] or [u.code for u in pool[:DEFAULT_UNITS]]
-    indicator = data.clean_indicator(indicator)
-    shown = cp.view_key(f_region, f_window, f_period, indicator=indicator, units=chosen)
-    monthly: Any = empty_figure(t("dash.loading"))
-    ytd: Any = empty_figure(t("dash.loading"))
-    note: Any = None
-    if shown is not None and f_period is not None:
-        monthly, ytd, note = _guarded_view(f_region, f_period, indicator, chosen)
     return html.Div(
         [
-            *cp.view_stores(ids.TR_VIEW_SHOWN, ids.TR_VIEW_WANTED, shown),
             cp.page_title(t("dash.nav.trends")),
             html.Div(
                 [
@@ -47,7 +37,7 @@ def layout(
                         cp.dropdown(
                             id=ids.TR_INDICATOR,
                             options=[{"label": i.name_zh, "value": i.code} for i in cp.indicators()],
-                            value=indicator,
+                            value=data.clean_indicator(indicator),
                             clearable=False,
                         ),
                         className="tr-indicator",
@@ -65,9 +55,9 @@ def layout(
                 ],
                 className="d-flex flex-wrap gap-2 mb-2",
             ),
-            html.Div(note, id=ids.TR_ALERT),
-            cp.graph(ids.TR_MONTHLY, "trend_month", figure=monthly),
-            cp.graph(ids.TR_YTD, "trend_ytd", figure=ytd),
+            html.Div(id=ids.TR_ALERT),
+            cp.graph(ids.TR_MONTHLY, "trend_month"),
+            cp.graph(ids.TR_YTD, "trend_ytd"),
         ]
     )
 
@@ -83,36 +73,25 @@ def register(app: dash.Dash) -> None:
         permission="view",
     )
 
-    cp.view_gate(
-        app, ids.TR_VIEW_SHOWN, ids.TR_VIEW_WANTED, [("indicator", ids.TR_INDICATOR), ("units", ids.TR_UNITS)]
-    )
-
     @guard.callback(
         app,
         "view",
         Output(ids.TR_MONTHLY, "figure"),
         Output(ids.TR_YTD, "figure"),
         Output(ids.TR_ALERT, "children"),
-        Output(ids.TR_VIEW_SHOWN, "data"),
-        Input(ids.TR_VIEW_WANTED, "data"),
-        prevent_initial_call=True,  # the layout drew the first view
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        Input(ids.TR_INDICATOR, "value"),
+        Input(ids.TR_UNITS, "value"),
+        Input(ids.FILTER_WINDOW, "value"),
         cache=True,
     )
-    def update(wanted):  # noqa: ANN001, ANN202
-        wanted = wanted or {}
-        region, window, period = cp.require_filters(
-            wanted.get("region"), wanted.get("window"), wanted.get("period")
+    def update(region, period, indicator, units, window):  # noqa: ANN001, ANN202
+        region, _window, period = cp.require_filters(region, window, period)
+        return run_guarded(
+            lambda: trends_view(region, period, data.clean_indicator(indicator), list(units or [])),
+            lambda msg: (empty_figure(msg), empty_figure(msg), alert(msg)),
         )
-        indicator, units = wanted.get("indicator"), wanted.get("units")
-        shown = cp.view_key(region, window, period, indicator=indicator, units=units)
-        return (*_guarded_view(region, period, data.clean_indicator(indicator), list(units or [])), shown)
-
-
-def _guarded_view(region: str, period: str, indicator: str, units: list[str]) -> tuple:
-    return run_guarded(
-        lambda: trends_view(region, period, indicator, units),
-        lambda msg: (empty_figure(msg), empty_figure(msg), alert(msg)),
-    )
 
 
 def trends_view(region: str, period: str, indicator: str, units: list[str]) -> tuple:
