@@ -29,11 +29,11 @@ from sqlmodel import Session, col
 
 from application.snapshots import Snapshot, SnapshotStore, decode, encode, snapshot_key
 from foundation.cache import LruCache
-from foundation.calendar import Window, periods_needed, window_months, window_year
+from foundation.calendar import Window, periods_needed
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
-from indicators.engine import compute_indicators, compute_series
+from indicators.engine import DenseValues, compute_indicators, compute_series
 from indicators.scoring import Scheme, ScoreResult, score_units
 from store import queries
 from store.models import Revision, Unit
@@ -68,7 +68,76 @@ def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFra
 # added since the frames were read, only the unit-months those revisions touch are read again and
 # swapped in (every change of a current value is a new revision with a higher id: uploads and
 # restores alike). After an upload on the national store that is milliseconds, not a 3.5 M-row read.
-_live: dict[tuple[str, str], tuple[int, pd.DataFrame, pd.DataFrame]] = {}
+_live: dict[tuple[str, str], _Live] = {}
+
+
+class _Live:
+    """The current values of one region as of revision ``last_id``: the long frame, its dense
+    arrays (``engine.DenseValues``, what the indicator views compute from) and the arrivals.
+
+    Each is built when first asked for. A refresh after an upload writes the changed unit-months
+    into a copy of the dense arrays (a few milliseconds) and only notes them for the frame (the
+    frame is rebuilt, 3.5 M rows at national scale, only if something asks for it: an as-of view
+    does not, a snapshot does). Never modified once shared: a refresh makes a new one."""
+
+    def __init__(
+        self,
+        last_id: int,
+        arrivals: pd.DataFrame,
+        *,
+        values: pd.DataFrame | None = None,
+        dense: DenseValues | None = None,
+        base: pd.DataFrame | None = None,
+        pairs: frozenset[tuple[str, str]] = frozenset(),
+        fresh: pd.DataFrame | None = None,
+    ) -> None:
+        self.last_id = last_id
+        self.arrivals = arrivals
+        self._values = values  # or: base with the rows of ``pairs`` replaced by ``fresh``
+        self._base, self._pairs, self._fresh = base, pairs, fresh
+        self._dense = dense
+        self._lock = threading.Lock()
+
+    def values(self) -> pd.DataFrame:
+        with self._lock:
+            if self._values is None:
+                assert self._base is not None and self._fresh is not None
+                keep = ~_in_pairs(self._base["unit"], self._base["period"], set(self._pairs))
+                self._values = _replace_rows(self._base, keep, self._fresh)
+                self._base = self._fresh = None
+            return self._values
+
+    def dense(self) -> DenseValues:
+        with self._lock:
+            dense = self._dense
+        if dense is None:
+            dense = DenseValues.from_frame(self.values())
+            with self._lock:
+                self._dense = dense
+        return dense
+
+    def refreshed(
+        self, last_id: int, pairs: set[tuple[str, str]], fresh: pd.DataFrame, arrivals: pd.DataFrame
+    ) -> _Live:
+        """This region after revisions up to ``last_id``, which replaced the rows of ``pairs``
+        (unit, period) by ``fresh`` (str columns)."""
+        with self._lock:
+            base, old_pairs, old_fresh, dense = self._values, frozenset[tuple[str, str]](), None, self._dense
+            if base is None:
+                base, old_pairs, old_fresh = self._base, self._pairs, self._fresh
+        if old_fresh is not None and len(old_fresh):
+            units, periods = sorted({u for u, _ in pairs}), sorted({p for _, p in pairs})
+            fresh = pd.concat(
+                [old_fresh[~_pairs_mask(old_fresh, pairs, units, periods)], fresh], ignore_index=True
+            )
+        return _Live(
+            last_id,
+            arrivals,
+            dense=dense.replaced(pairs, fresh) if dense is not None else None,
+            base=base,
+            pairs=old_pairs | pairs,
+            fresh=fresh,
+        )
 
 
 def _last_revision_id(session: Session) -> int:
@@ -76,30 +145,31 @@ def _last_revision_id(session: Session) -> int:
     return int(session.connection().execute(select(func.max(Revision.id))).scalar() or 0)
 
 
-def _live_frames(session: Session, region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _live_region(session: Session, region: str) -> _Live:
     key = (_database_key(session), region)
     max_id = _last_revision_id(session)
     with _lock:
         cached = _live.get(key)
-    if cached is not None and cached[0] == max_id:
-        return cached[1], cached[2]
+    if cached is not None and cached.last_id == max_id:
+        return cached
     if cached is None:  # a new process: start from a snapshot of this database, when there is one
         cached = _from_snapshot(session, region, max_id)
-        if cached is not None and cached[0] == max_id:
+        if cached is not None and cached.last_id == max_id:
             with _lock:
                 _live[key] = cached
-            return cached[1], cached[2]
-    if cached is not None and max_id > cached[0]:
-        values, arrivals = _refresh(session, region, cached[0], cached[1], cached[2])
-        if max_id - _snapshot_ids.get(key, cached[0]) >= SNAPSHOT_LAG:
-            _save_snapshot(session, region, max_id, values, arrivals)
+            return cached
+    if cached is not None and max_id > cached.last_id:
+        live = _refresh(session, region, max_id, cached)
+        if max_id - _snapshot_ids.get(key, cached.last_id) >= SNAPSHOT_LAG:
+            _save_snapshot(session, region, max_id, live.values(), live.arrivals)
     else:  # first read, or the database was replaced (ids went back): read it all
         values = queries.current_values(session=session, region=region, categorical=True)
         arrivals = queries.arrivals(session=session, region=region)
         _save_snapshot(session, region, max_id, values, arrivals)
+        live = _Live(max_id, arrivals, values=values)
     with _lock:
-        _live[key] = (max_id, values, arrivals)
-    return values, arrivals
+        _live[key] = live
+    return live
 
 
 # --- snapshots of the live frames (application.snapshots) -------------------------------------------
@@ -137,9 +207,7 @@ def _units_digest(session: Session, region: str) -> str:
     return hashlib.sha256("\n".join(codes).encode()).hexdigest()
 
 
-def _from_snapshot(
-    session: Session, region: str, max_id: int
-) -> tuple[int, pd.DataFrame, pd.DataFrame] | None:
+def _from_snapshot(session: Session, region: str, max_id: int) -> _Live | None:
     store = _snapshots
     if store is None:
         return None
@@ -153,7 +221,7 @@ def _from_snapshot(
     ):
         return None  # none, or of another database or catalogue: a full read
     _snapshot_ids[(_database_key(session), region)] = found.last_id
-    return found.last_id, found.values, found.arrivals
+    return _Live(found.last_id, found.arrivals, values=found.values)
 
 
 def _save_snapshot(
@@ -172,21 +240,21 @@ def _save_snapshot(
     _snapshot_ids[(_database_key(session), region)] = last_id
 
 
-def _refresh(
-    session: Session, region: str, since: int, values: pd.DataFrame, arrivals: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``values``/``arrivals`` with the unit-months revised after revision ``since`` read again."""
+def _refresh(session: Session, region: str, last_id: int, live: _Live) -> _Live:
+    """``live`` with the unit-months revised after its revision read again."""
+    since = live.last_id
     pairs = queries.revised_pairs(session=session, region=region, since_revision=since)
     units = sorted({u for u, _ in pairs})
     periods = sorted({p for _, p in pairs})
     fresh = queries.current_values(session=session, region=region, since_revision=since)
     fresh = fresh[_pairs_mask(fresh, pairs, units, periods)]
-    keep = ~_in_pairs(values["unit"], values["period"], pairs)
-    combined = _replace_rows(values, keep, fresh)
+    arrivals = live.arrivals
     new_arrivals = queries.arrivals(session=session, region=region, units=units, periods=periods)
     new_arrivals = new_arrivals[_pairs_mask(new_arrivals, pairs, units, periods)]
     old_keep = ~_pairs_mask(arrivals, pairs, units, periods)
-    return combined, pd.concat([arrivals[old_keep], new_arrivals], ignore_index=True)
+    return live.refreshed(
+        last_id, pairs, fresh, pd.concat([arrivals[old_keep], new_arrivals], ignore_index=True)
+    )
 
 
 def _pairs_mask(
@@ -233,7 +301,7 @@ def region_values(*, session: Session, region: str, as_of: datetime | None = Non
     """
     as_of = _as_of_utc(as_of)
     if as_of is None:
-        return _live_frames(session, region)[0]
+        return _live_region(session, region).values()
     key = ("values", _database_key(session), data_version(session=session), region, as_of)
     return _shared_frame(
         key, lambda: queries.current_values(session=session, region=region, as_of=as_of, categorical=True)
@@ -244,7 +312,7 @@ def region_arrivals(*, session: Session, region: str, as_of: datetime | None = N
     """First arrival of each unit-month of ``region`` (for timeliness)."""
     as_of = _as_of_utc(as_of)
     if as_of is None:
-        return _live_frames(session, region)[1]
+        return _live_region(session, region).arrivals
 
     def compute() -> pd.DataFrame:
         frame = queries.arrivals(session=session, region=region)
@@ -336,14 +404,18 @@ def indicator_table(
 
     def compute() -> pd.DataFrame:
         units = region_units(region, cat)
-        everything = region_values(session=session, region=region, as_of=as_of)
-        keep = everything["period"].isin(periods_needed(period, window))
-        if indicators is not None:
-            # Only the measures those indicators read: a trend of one indicator over a national
-            # region then hands the engine thousands of rows per month, not millions.
-            wanted = {m for code in indicators for m in cat.indicators[code].measures}
-            keep &= everything["measure"].isin(sorted(wanted))
-        values = everything[keep]
+        values: pd.DataFrame | DenseValues
+        if as_of is None:  # the region's dense arrays: the engine slices what it needs
+            values = _live_region(session, region).dense()
+        else:
+            everything = region_values(session=session, region=region, as_of=as_of)
+            keep = everything["period"].isin(periods_needed(period, window))
+            if indicators is not None:
+                # Only the measures those indicators read: a trend of one indicator over a national
+                # region then hands the engine thousands of rows per month, not millions.
+                wanted = {m for code in indicators for m in cat.indicators[code].measures}
+                keep &= everything["measure"].isin(sorted(wanted))
+            values = everything[keep]
         arrivals = region_arrivals(session=session, region=region, as_of=as_of)
         return compute_indicators(
             values,
@@ -385,13 +457,8 @@ def indicator_series(
     )
 
     def compute() -> pd.DataFrame:
-        everything = region_values(session=session, region=region)
-        months = {m for p in periods for m in window_months(p, window)}
-        years = {window_year(p) for p in periods}
-        wanted = {m for code in indicators for m in cat.indicators[code].measures}
-        keep = everything["period"].isin(sorted(months | years)) & everything["measure"].isin(sorted(wanted))
         return compute_series(
-            everything[keep],
+            _live_region(session, region).dense(),
             catalogue=cat,
             units=region_units(region, cat),
             periods=periods,

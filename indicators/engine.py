@@ -136,6 +136,115 @@ def _cubes(
     return month_cube, year_cube
 
 
+@dataclass(frozen=True)
+class DenseValues:
+    """Every value of a long ``values`` frame as dense ``[unit, measure]`` arrays, one per month
+    (``by_month``) and one per year (``by_year``; NaN = not reported), for a caller that computes
+    many times over the same values and changes a few unit-months between computations
+    (``application.service`` keeps one per region: after an upload it copies the one or two
+    arrays of the changed months and writes the new values into them, instead of scattering 2.4 M
+    rows again). ``compute_indicators`` and ``compute_series`` accept one in place of the frame
+    and give the same result. Never modified once built: ``replaced`` makes a new one that shares
+    the unchanged arrays."""
+
+    units: pd.Index
+    months: pd.Index  # 'YYYY-MM', sorted
+    years: pd.Index  # 'YYYY', sorted
+    measures: pd.Index
+    by_month: tuple[np.ndarray, ...]
+    by_year: tuple[np.ndarray, ...]
+
+    @classmethod
+    def from_frame(cls, values: pd.DataFrame) -> DenseValues:
+        """The arrays of ``values`` (columns unit, period, measure, value; one row per unit, period
+        and measure), over the units, periods and measures that occur in it."""
+        labels = {c: pd.Index(_labels(values[c]), dtype=object) for c in ("unit", "period", "measure")}
+        periods = labels["period"]
+        is_month = np.array([len(p) == 7 for p in periods], dtype=bool)
+        units, measures = labels["unit"].sort_values(), labels["measure"].sort_values()
+        months, years = periods[is_month].sort_values(), periods[~is_month].sort_values()
+        month_cube = np.full((len(months), len(units), len(measures)), np.nan)
+        year_cube = np.full((len(years), len(units), len(measures)), np.nan)
+        u, k = _codes(values["unit"], units), _codes(values["measure"], measures)
+        m, y = _codes(values["period"], months), _codes(values["period"], years)
+        v = values["value"].to_numpy(dtype=float, na_value=np.nan)
+        pick = (u >= 0) & (k >= 0) & (m >= 0)
+        month_cube[m[pick], u[pick], k[pick]] = v[pick]
+        pick = (u >= 0) & (k >= 0) & (y >= 0)
+        year_cube[y[pick], u[pick], k[pick]] = v[pick]
+        return cls(units, months, years, measures, tuple(month_cube), tuple(year_cube))
+
+    def replaced(self, pairs: set[tuple[str, str]], fresh: pd.DataFrame) -> DenseValues | None:
+        """A copy in which the unit-months (or unit-years) ``pairs`` hold exactly the rows of
+        ``fresh`` (rows of those pairs only; nothing where it has none); None when a unit, period
+        or measure is not on the arrays' axes (the caller builds them again from the whole frame)."""
+        if not all(u in self.units and (p in self.months or p in self.years) for u, p in pairs):
+            return None
+        u, k = _codes(fresh["unit"], self.units), _codes(fresh["measure"], self.measures)
+        if (u < 0).any() or (k < 0).any():
+            return None
+        period = fresh["period"].to_numpy(dtype=object)
+        v = fresh["value"].to_numpy(dtype=float, na_value=np.nan)
+        by_month, by_year = list(self.by_month), list(self.by_year)
+        for label in sorted({p for _, p in pairs}):
+            slabs, axis = (by_month, self.months) if label in self.months else (by_year, self.years)
+            slab = slabs[axis.get_loc(label)].copy()
+            slab[[self.units.get_loc(unit) for unit, p in pairs if p == label], :] = np.nan
+            rows = period == label
+            slab[u[rows], k[rows]] = v[rows]
+            slabs[axis.get_loc(label)] = slab
+        return DenseValues(
+            self.units, self.months, self.years, self.measures, tuple(by_month), tuple(by_year)
+        )
+
+    def cubes(
+        self,
+        units: Sequence[str],
+        months: Sequence[str],
+        monthly: Sequence[str],
+        years: Sequence[str],
+        annual: Sequence[str],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What ``_cubes`` gives for a frame of these values (there, a measure both monthly and
+        annual is looked up as monthly, so its annual values are left out: the same here)."""
+        annual = [m if m not in monthly else "" for m in annual]
+        return (
+            self._cube(self.by_month, self.months, units, months, monthly),
+            self._cube(self.by_year, self.years, units, years, annual),
+        )
+
+    def _cube(
+        self,
+        slabs: tuple[np.ndarray, ...],
+        axis: pd.Index,
+        units: Sequence[str],
+        periods: Sequence[str],
+        measures: Sequence[str],
+    ) -> np.ndarray:
+        """``[unit, period, measure]`` at these labels (NaN where a label is not on its axis)."""
+        out = np.full((len(units), len(periods), len(measures)), np.nan)
+        u = np.asarray(self.units.get_indexer(pd.Index(list(units), dtype=object)))
+        k = np.asarray(self.measures.get_indexer(pd.Index(list(measures), dtype=object)))
+        p = np.asarray(axis.get_indexer(pd.Index(list(periods), dtype=object)))
+        have_u, have_k = np.flatnonzero(u >= 0), np.flatnonzero(k >= 0)
+        if not len(have_u) or not len(have_k):
+            return out
+        rows, cols = np.ix_(have_u, have_k)
+        src_rows, src_cols = np.ix_(u[have_u], k[have_k])
+        for j in np.flatnonzero(p >= 0):
+            out[rows, j, cols] = slabs[p[j]][src_rows, src_cols]
+        return out
+
+
+def _labels(column: pd.Series) -> list[str]:
+    """The distinct entries of ``column`` (a categorical's used categories without a pass over
+    its rows' strings)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = np.unique(column.cat.codes.to_numpy())
+        return [str(c) for c in column.cat.categories[codes[codes >= 0]]]
+    return [str(c) for c in pd.unique(column.dropna())]
+
+
 def _window_sum_end(cube: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
     """``[unit, measure]`` sums (flows) and latest reported values (stocks) over months first..last."""
     part = cube[:, first : last + 1, :]
@@ -207,7 +316,7 @@ def _change(current: np.ndarray, previous: np.ndarray, relative: np.ndarray) -> 
 
 
 def compute_indicators(
-    values: pd.DataFrame,
+    values: pd.DataFrame | DenseValues,
     *,
     catalogue: Catalogue,
     units: Sequence[str],
@@ -287,7 +396,7 @@ class _Prepared:
 
 
 def _prepare(
-    values: pd.DataFrame,
+    values: pd.DataFrame | DenseValues,
     inds: list[Indicator],
     units: list[str],
     *,
@@ -309,7 +418,10 @@ def _prepare(
     annual = list(
         dict.fromkeys(t.measure for i in inds for t in i.numerator + i.denominator if t.func == "year")
     )
-    month_cube, year_cube = _cubes(values, units, months, monthly, years, annual)
+    if isinstance(values, DenseValues):
+        month_cube, year_cube = values.cubes(units, months, monthly, years, annual)
+    else:
+        month_cube, year_cube = _cubes(values, units, months, monthly, years, annual)
     on_time = counted = None
     if any(i.from_submissions for i in inds):
         limits = _due_limits(months, due_day, tz)
@@ -381,7 +493,7 @@ def _window(prep: _Prepared, first_abs: int, last_abs: int, year: str) -> _Windo
 
 
 def compute_series(
-    values: pd.DataFrame,
+    values: pd.DataFrame | DenseValues,
     *,
     catalogue: Catalogue,
     units: Sequence[str],
