@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -518,3 +519,71 @@ def test_empty_store_gives_na_everywhere():
     frame = compute_indicators(empty, catalogue=CAT, units=UNITS, period="2024-04", arrivals=None)
     assert frame["value"].isna().all()
     assert (frame["coverage"] == 0).all()
+
+
+def test_dense_values_give_what_the_frame_gives():
+    """``DenseValues`` (the service's per-region arrays) in place of the frame: the same output for
+    every window, for a trend, with rows of a unit outside the list and of an unknown measure."""
+    from indicators.engine import DenseValues, compute_series
+
+    extra = pd.DataFrame(
+        [("zz", "2024-04", "mediation_accepted", 1000.0), ("a", "2024-04", "not_a_measure", 5.0)],
+        columns=["unit", "period", "measure", "value"],
+    )
+    values = pd.concat([store_values(), extra], ignore_index=True)
+    dense = DenseValues.from_frame(values)
+    for period, window in [
+        ("2024-04", "ytd"),
+        ("2024-03", "month"),
+        ("2024-04", "rolling12"),
+        ("2024-02", "year"),
+    ]:
+        kw = {
+            "catalogue": CAT,
+            "units": UNITS,
+            "period": period,
+            "window": window,
+            "arrivals": store_arrivals(),
+        }
+        pd.testing.assert_frame_equal(
+            compute_indicators(dense, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+            compute_indicators(values, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+        )
+    kw = {
+        "catalogue": CAT,
+        "units": UNITS,
+        "periods": MONTHS[1:],
+        "window": "ytd",
+        "arrivals": store_arrivals(),
+    }
+    pd.testing.assert_frame_equal(
+        compute_series(dense, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+        compute_series(values, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+    )
+
+
+def test_dense_values_replaced_unit_months():
+    """``replaced``: the pairs hold exactly the new rows (a measure not sent again is gone); the
+    original is untouched; a month not on the arrays gives None (the caller reads it all)."""
+    from indicators.engine import DenseValues
+
+    dense = DenseValues.from_frame(store_values())
+    fresh = pd.DataFrame(
+        [("a", "2024-04", "mediation_accepted", 30.0), ("a", "2024-04", "mediation_succeeded", 6.0)],
+        columns=["unit", "period", "measure", "value"],
+    )
+    after = dense.replaced({("a", "2024-04")}, fresh)
+    assert after is not None
+
+    def rate(d: DenseValues) -> float:
+        frame = compute_indicators(d, catalogue=CAT, units=UNITS, period="2024-04", now=NOW.to_pydatetime())
+        return float(row(frame, "mediation_success_rate", "a")["value"])
+
+    # by hand, ytd 2024-04 for a: (9 + 8 + 7 + 8) / (4 × 10) = 0.8 before; (9 + 8 + 7 + 6) / (30 + 30) after
+    assert rate(dense) == pytest.approx(0.8)
+    assert rate(after) == pytest.approx(0.5)
+    april, a = after.months.get_loc("2024-04"), after.units.get_loc("a")
+    assert np.isnan(after.by_month[april][a, after.measures.get_loc("adjudication_closed")])
+    assert dense.by_month[april][a, dense.measures.get_loc("adjudication_closed")] == 2.0
+    assert after.by_month[0] is dense.by_month[0]  # an unchanged month's array is shared
+    assert dense.replaced({("a", "2024-05")}, fresh.assign(period="2024-05")) is None

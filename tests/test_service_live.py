@@ -69,3 +69,53 @@ def test_incremental_refresh_equals_a_full_read(engine, monkeypatch):
     arr = as_plain(arrivals, ["unit", "period"]).set_index(["unit", "period"])["first_received_at"]
     assert arr[("jingan", "2023-01")] == pd.Timestamp(t1) and arr[("xuhui", "2023-02")] == pd.Timestamp(t2)
     assert isinstance(live["unit"].dtype, pd.CategoricalDtype)
+
+
+def test_views_after_uploads_come_from_the_dense_arrays_and_equal_a_full_read(engine, monkeypatch):
+    """The indicator views compute from the region's dense arrays; two uploads refresh them (the
+    changed months' arrays copied and rewritten) while nobody asks for the long frame, and the
+    figures and the frame built afterwards equal a full read's."""
+    from indicators.engine import DenseValues, compute_indicators
+
+    t1 = datetime(2023, 2, 5, tzinfo=UTC)
+    t2 = datetime(2023, 3, 20, tzinfo=UTC)
+    rebuilt = []
+    real = DenseValues.from_frame
+    monkeypatch.setattr(DenseValues, "from_frame", lambda frame: rebuilt.append(1) or real(frame))
+    service.clear_cache()
+    with Session(engine) as s:
+        save(s, "jingan", "2023-01", {"trainees": 10, "training_sessions": 1}, t1)
+        save(s, "jingan", "2023-02", {"trainees": 5, "training_sessions": 1}, t1)
+        save(s, "pudong", "2023-01", {"trainees": 30, "training_sessions": 2}, t1)
+        save(s, "xuhui", "2023-02", {"trainees": 7, "training_sessions": 3}, t1)
+        before = service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
+        assert rebuilt == [1]
+        # two uploads, each followed by a view: the second refresh starts from the first's arrays
+        save(s, "jingan", "2023-01", {"trainees": 12, "training_sessions": 1}, t2)
+        service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
+        save(s, "pudong", "2023-01", {"trainees": 31}, t2)  # training_sessions no longer reported
+        after = service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
+        assert rebuilt == [1]  # refreshed twice, never rebuilt from a frame
+        dense = service._live_region(s, "shanghai").dense()
+        live = service.region_values(session=s, region="shanghai")  # the frame, built now
+        full = queries.current_values(session=s, region="shanghai")
+        from_full = compute_indicators(
+            full,
+            catalogue=service.default_catalogue(),
+            units=service.region_units("shanghai"),
+            period="2023-02",
+            window="ytd",
+            arrivals=queries.arrivals(session=s, region="shanghai"),
+            now=datetime.now(UTC),
+        )
+    trainees = after[after["indicator"] == "trainees"].set_index("unit")["value"]
+    # by hand, ytd 2023-02: jingan 12 + 5 (was 10 + 5), pudong 31 (was 30), xuhui 7
+    assert trainees["jingan"] == 17.0 and trainees["pudong"] == 31.0 and trainees["xuhui"] == 7.0
+    assert before[before["indicator"] == "trainees"].set_index("unit")["value"]["jingan"] == 15.0
+    pd.testing.assert_frame_equal(after, from_full)
+    jan = dense.by_month[dense.months.get_loc("2023-01")]
+    sessions = dense.measures.get_loc("training_sessions")
+    assert jan[dense.units.get_loc("jingan"), sessions] == 1.0
+    assert pd.isna(jan[dense.units.get_loc("pudong"), sessions])  # the new return left it out
+    keys = ["unit", "period", "measure"]
+    pd.testing.assert_frame_equal(as_plain(live, keys), as_plain(full, keys))
