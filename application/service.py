@@ -33,7 +33,7 @@ from foundation.calendar import Window, periods_needed
 from foundation.catalogue import Catalogue, default_catalogue
 from foundation.i18n import t
 from foundation.settings import BUILT_IN, Settings
-from indicators.engine import DenseValues, compute_indicators, compute_series
+from indicators.engine import DenseArrivals, DenseValues, compute_indicators, compute_series
 from indicators.scoring import Scheme, ScoreResult, score_units
 from store import queries
 from store.models import Revision, Unit
@@ -71,73 +71,110 @@ def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFra
 _live: dict[tuple[str, str], _Live] = {}
 
 
+class _Patched:
+    """A long frame (unit and period columns) given as ``base`` with the rows of the unit-months
+    ``pairs`` replaced by ``fresh``; built (``frame()``) only when first asked for, then kept."""
+
+    def __init__(
+        self,
+        base: pd.DataFrame,
+        pairs: frozenset[tuple[str, str]] = frozenset(),
+        fresh: pd.DataFrame | None = None,
+        *,
+        categorical: bool = False,
+    ) -> None:
+        self._base, self._pairs, self._fresh, self._categorical = base, pairs, fresh, categorical
+        self._frame: pd.DataFrame | None = base if fresh is None else None
+        self._lock = threading.Lock()
+
+    def frame(self) -> pd.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                assert self._fresh is not None
+                base, pairs, fresh = self._base, set(self._pairs), self._fresh
+                if self._categorical:
+                    self._frame = _replace_rows(base, ~_in_pairs(base["unit"], base["period"], pairs), fresh)
+                else:
+                    units, periods = sorted({u for u, _ in pairs}), sorted({p for _, p in pairs})
+                    kept = base[~_pairs_mask(base, pairs, units, periods)]
+                    self._frame = pd.concat([kept, fresh], ignore_index=True)
+                self._pairs, self._fresh = frozenset(), None
+            return self._frame
+
+    def patched(self, pairs: set[tuple[str, str]], fresh: pd.DataFrame) -> _Patched:
+        """This frame with the rows of ``pairs`` replaced by ``fresh`` (both applied lazily)."""
+        with self._lock:
+            built, base, old_pairs, old_fresh = self._frame, self._base, self._pairs, self._fresh
+        if built is not None:
+            return _Patched(built, frozenset(pairs), fresh, categorical=self._categorical)
+        assert old_fresh is not None
+        units, periods = sorted({u for u, _ in pairs}), sorted({p for _, p in pairs})
+        older = old_fresh[~_pairs_mask(old_fresh, pairs, units, periods)]
+        merged = pd.concat([older, fresh], ignore_index=True) if len(older) else fresh
+        return _Patched(base, old_pairs | pairs, merged, categorical=self._categorical)
+
+
 class _Live:
-    """The current values of one region as of revision ``last_id``: the long frame, its dense
-    arrays (``engine.DenseValues``, what the indicator views compute from) and the arrivals.
+    """The current values and arrivals of one region as of revision ``last_id``: the long frames
+    and their dense arrays (``engine.DenseValues``/``DenseArrivals``, what the indicator views
+    compute from).
 
     Each is built when first asked for. A refresh after an upload writes the changed unit-months
-    into a copy of the dense arrays (a few milliseconds) and only notes them for the frame (the
-    frame is rebuilt, 3.5 M rows at national scale, only if something asks for it: an as-of view
-    does not, a snapshot does). Never modified once shared: a refresh makes a new one."""
+    into copies of the changed months' arrays (milliseconds) and only notes them for the frames
+    (the values frame, 3.5 M rows at national scale, is rebuilt only if something asks for it: a
+    snapshot, ``region_values``). Never modified once shared: a refresh makes a new one."""
 
     def __init__(
         self,
         last_id: int,
-        arrivals: pd.DataFrame,
-        *,
-        values: pd.DataFrame | None = None,
-        dense: DenseValues | None = None,
-        base: pd.DataFrame | None = None,
-        pairs: frozenset[tuple[str, str]] = frozenset(),
-        fresh: pd.DataFrame | None = None,
+        values: _Patched,
+        arrivals: _Patched,
+        dense: tuple[DenseValues, DenseArrivals] | None = None,
     ) -> None:
         self.last_id = last_id
-        self.arrivals = arrivals
-        self._values = values  # or: base with the rows of ``pairs`` replaced by ``fresh``
-        self._base, self._pairs, self._fresh = base, pairs, fresh
-        self._dense = dense
+        self._values, self._arrivals, self._dense = values, arrivals, dense
         self._lock = threading.Lock()
 
     def values(self) -> pd.DataFrame:
-        with self._lock:
-            if self._values is None:
-                assert self._base is not None and self._fresh is not None
-                keep = ~_in_pairs(self._base["unit"], self._base["period"], set(self._pairs))
-                self._values = _replace_rows(self._base, keep, self._fresh)
-                self._base = self._fresh = None
-            return self._values
+        return self._values.frame()
 
-    def dense(self) -> DenseValues:
+    def arrivals(self) -> pd.DataFrame:
+        return self._arrivals.frame()
+
+    def dense(self) -> tuple[DenseValues, DenseArrivals]:
         with self._lock:
             dense = self._dense
         if dense is None:
-            dense = DenseValues.from_frame(self.values())
+            dense = DenseValues.from_frame(self.values()), DenseArrivals.from_frame(self.arrivals())
             with self._lock:
                 self._dense = dense
         return dense
 
     def refreshed(
-        self, last_id: int, pairs: set[tuple[str, str]], fresh: pd.DataFrame, arrivals: pd.DataFrame
+        self,
+        last_id: int,
+        pairs: set[tuple[str, str]],
+        fresh: pd.DataFrame,
+        fresh_arrivals: pd.DataFrame,
     ) -> _Live:
         """This region after revisions up to ``last_id``, which replaced the rows of ``pairs``
-        (unit, period) by ``fresh`` (str columns)."""
+        (unit, period) by ``fresh`` and their arrivals by ``fresh_arrivals`` (str columns)."""
         with self._lock:
-            base, old_pairs, old_fresh, dense = self._values, frozenset[tuple[str, str]](), None, self._dense
-            if base is None:
-                base, old_pairs, old_fresh = self._base, self._pairs, self._fresh
-        if old_fresh is not None and len(old_fresh):
-            units, periods = sorted({u for u, _ in pairs}), sorted({p for _, p in pairs})
-            fresh = pd.concat(
-                [old_fresh[~_pairs_mask(old_fresh, pairs, units, periods)], fresh], ignore_index=True
-            )
+            dense = self._dense
+        new_dense = None
+        if dense is not None:
+            values, arrivals = dense[0].replaced(pairs, fresh), dense[1].replaced(pairs, fresh_arrivals)
+            new_dense = (values, arrivals) if values is not None and arrivals is not None else None
         return _Live(
             last_id,
-            arrivals,
-            dense=dense.replaced(pairs, fresh) if dense is not None else None,
-            base=base,
-            pairs=old_pairs | pairs,
-            fresh=fresh,
+            self._values.patched(pairs, fresh),
+            self._arrivals.patched(pairs, fresh_arrivals),
+            new_dense,
         )
+
+    @classmethod
+    def read(cls, last_id: int, values: pd.DataFrame, arrivals: pd.DataFrame) -> _Live:
+        return cls(last_id, _Patched(values, categorical=True), _Patched(arrivals))
 
 
 def _last_revision_id(session: Session) -> int:
@@ -161,12 +198,12 @@ def _live_region(session: Session, region: str) -> _Live:
     if cached is not None and max_id > cached.last_id:
         live = _refresh(session, region, max_id, cached)
         if max_id - _snapshot_ids.get(key, cached.last_id) >= SNAPSHOT_LAG:
-            _save_snapshot(session, region, max_id, live.values(), live.arrivals)
+            _save_snapshot(session, region, max_id, live.values(), live.arrivals())
     else:  # first read, or the database was replaced (ids went back): read it all
         values = queries.current_values(session=session, region=region, categorical=True)
         arrivals = queries.arrivals(session=session, region=region)
         _save_snapshot(session, region, max_id, values, arrivals)
-        live = _Live(max_id, arrivals, values=values)
+        live = _Live.read(max_id, values, arrivals)
     with _lock:
         _live[key] = live
     return live
@@ -221,7 +258,7 @@ def _from_snapshot(session: Session, region: str, max_id: int) -> _Live | None:
     ):
         return None  # none, or of another database or catalogue: a full read
     _snapshot_ids[(_database_key(session), region)] = found.last_id
-    return _Live(found.last_id, found.arrivals, values=found.values)
+    return _Live.read(found.last_id, found.values, found.arrivals)
 
 
 def _save_snapshot(
@@ -248,13 +285,9 @@ def _refresh(session: Session, region: str, last_id: int, live: _Live) -> _Live:
     periods = sorted({p for _, p in pairs})
     fresh = queries.current_values(session=session, region=region, since_revision=since)
     fresh = fresh[_pairs_mask(fresh, pairs, units, periods)]
-    arrivals = live.arrivals
     new_arrivals = queries.arrivals(session=session, region=region, units=units, periods=periods)
     new_arrivals = new_arrivals[_pairs_mask(new_arrivals, pairs, units, periods)]
-    old_keep = ~_pairs_mask(arrivals, pairs, units, periods)
-    return live.refreshed(
-        last_id, pairs, fresh, pd.concat([arrivals[old_keep], new_arrivals], ignore_index=True)
-    )
+    return live.refreshed(last_id, pairs, fresh, new_arrivals)
 
 
 def _pairs_mask(
@@ -312,7 +345,7 @@ def region_arrivals(*, session: Session, region: str, as_of: datetime | None = N
     """First arrival of each unit-month of ``region`` (for timeliness)."""
     as_of = _as_of_utc(as_of)
     if as_of is None:
-        return _live_region(session, region).arrivals
+        return _live_region(session, region).arrivals()
 
     def compute() -> pd.DataFrame:
         frame = queries.arrivals(session=session, region=region)
@@ -405,8 +438,9 @@ def indicator_table(
     def compute() -> pd.DataFrame:
         units = region_units(region, cat)
         values: pd.DataFrame | DenseValues
+        arrivals: pd.DataFrame | DenseArrivals
         if as_of is None:  # the region's dense arrays: the engine slices what it needs
-            values = _live_region(session, region).dense()
+            values, arrivals = _live_region(session, region).dense()
         else:
             everything = region_values(session=session, region=region, as_of=as_of)
             keep = everything["period"].isin(periods_needed(period, window))
@@ -416,7 +450,7 @@ def indicator_table(
                 wanted = {m for code in indicators for m in cat.indicators[code].measures}
                 keep &= everything["measure"].isin(sorted(wanted))
             values = everything[keep]
-        arrivals = region_arrivals(session=session, region=region, as_of=as_of)
+            arrivals = region_arrivals(session=session, region=region, as_of=as_of)
         return compute_indicators(
             values,
             catalogue=cat,
@@ -457,14 +491,15 @@ def indicator_series(
     )
 
     def compute() -> pd.DataFrame:
+        values, arrivals = _live_region(session, region).dense()
         return compute_series(
-            _live_region(session, region).dense(),
+            values,
             catalogue=cat,
             units=region_units(region, cat),
             periods=periods,
             window=window,
             indicators=indicators,
-            arrivals=region_arrivals(session=session, region=region),
+            arrivals=arrivals,
             due_day=settings.due_day,
             tz=settings.timezone,
             now=datetime.now(UTC),

@@ -268,26 +268,95 @@ def _due_limits(periods: Sequence[str], due_day: int, tz: str) -> np.ndarray:
     return np.array(limits, dtype="datetime64[ns]")
 
 
+@dataclass(frozen=True)
+class DenseArrivals:
+    """An ``arrivals`` frame as one ``[unit, month]`` array of first arrivals (datetime64[ns], UTC,
+    NaT where none), kept beside ``DenseValues`` by the service; the engine accepts it in place of
+    the frame and gives the same result. Never modified once built (``replaced`` copies)."""
+
+    units: pd.Index
+    months: pd.Index  # 'YYYY-MM', sorted
+    received: np.ndarray
+
+    @classmethod
+    def from_frame(cls, arrivals: pd.DataFrame) -> DenseArrivals:
+        units = pd.Index(_labels(arrivals["unit"]), dtype=object).sort_values()
+        months = pd.Index([p for p in _labels(arrivals["period"]) if len(p) == 7], dtype=object).sort_values()
+        received = np.full((len(units), len(months)), np.datetime64("NaT"), dtype="datetime64[ns]")
+        dense = cls(units, months, received)
+        dense._scatter(received, arrivals)
+        return dense
+
+    def _scatter(self, received: np.ndarray, arrivals: pd.DataFrame) -> None:
+        if arrivals.empty:
+            return
+        u, p = _codes(arrivals["unit"], self.units), _codes(arrivals["period"], self.months)
+        stamps = _utc_stamps(arrivals)
+        keep = (u >= 0) & (p >= 0) & ~np.isnat(stamps)
+        received[u[keep], p[keep]] = stamps[keep]
+
+    def replaced(self, pairs: set[tuple[str, str]], fresh: pd.DataFrame) -> DenseArrivals | None:
+        """A copy in which the unit-months ``pairs`` hold exactly the arrivals of ``fresh``; None
+        when a unit or month is not on the array's axes (the caller builds it again)."""
+        monthly = [(u, p) for u, p in pairs if len(p) == 7]
+        if not all(u in self.units and p in self.months for u, p in monthly):
+            return None
+        if (_codes(fresh["unit"], self.units) < 0).any():
+            return None
+        received = self.received.copy()
+        for unit, period in monthly:
+            received[self.units.get_loc(unit), self.months.get_loc(period)] = np.datetime64("NaT")
+        self._scatter(received, fresh)
+        return DenseArrivals(self.units, self.months, received)
+
+    def matrix(self, units: Sequence[str], months: Sequence[str]) -> np.ndarray:
+        """``[unit, month]`` at these labels (NaT where a label is not on its axis)."""
+        out = np.full((len(units), len(months)), np.datetime64("NaT"), dtype="datetime64[ns]")
+        u = np.asarray(self.units.get_indexer(pd.Index(list(units), dtype=object)))
+        p = np.asarray(self.months.get_indexer(pd.Index(list(months), dtype=object)))
+        have_u, have_p = np.flatnonzero(u >= 0), np.flatnonzero(p >= 0)
+        if len(have_u) and len(have_p):
+            out[np.ix_(have_u, have_p)] = self.received[np.ix_(u[have_u], p[have_p])]
+        return out
+
+
+def _utc_stamps(arrivals: pd.DataFrame) -> np.ndarray:
+    received = pd.to_datetime(arrivals["first_received_at"], utc=True)
+    return received.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _now64(now: pd.Timestamp) -> np.datetime64:
+    return np.datetime64(now.tz_convert("UTC").tz_localize(None).as_unit("ns"))
+
+
 def _arrival_matrix(
-    arrivals: pd.DataFrame, units: Sequence[str], periods: Sequence[str], now: np.datetime64
+    arrivals: pd.DataFrame | DenseArrivals, units: Sequence[str], periods: Sequence[str], now: np.datetime64
 ) -> np.ndarray:
     """``[unit, month]`` first arrival (datetime64[ns] UTC, NaT where none by ``now``)."""
+    if isinstance(arrivals, DenseArrivals):
+        matrix = arrivals.matrix(units, periods)
+        matrix[matrix > now] = np.datetime64("NaT")
+        return matrix
     matrix = np.full((len(units), len(periods)), np.datetime64("NaT"), dtype="datetime64[ns]")
     if arrivals.empty:
         return matrix
     u = _codes(arrivals["unit"], units)
     p = _codes(arrivals["period"], periods)
-    received = pd.to_datetime(arrivals["first_received_at"], utc=True)
-    stamps = received.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    stamps = _utc_stamps(arrivals)
     keep = (u >= 0) & (p >= 0) & ~np.isnat(stamps) & (stamps <= now)
     matrix[u[keep], p[keep]] = stamps[keep]
     return matrix
 
 
 def _first_collected_month(
-    arrivals: pd.DataFrame | None, units: Sequence[str], now: pd.Timestamp
+    arrivals: pd.DataFrame | DenseArrivals | None, units: Sequence[str], now: pd.Timestamp
 ) -> int | None:
     """Month index of the earliest monthly return any of ``units`` sent by ``now``; None if none."""
+    if isinstance(arrivals, DenseArrivals):
+        found = np.asarray(arrivals.units.get_indexer(pd.Index(list(units), dtype=object)))
+        rows = arrivals.received[found[found >= 0]]
+        sent = (~np.isnat(rows) & (rows <= _now64(now))).any(axis=0)
+        return month_index(arrivals.months[int(np.argmax(sent))]) if sent.any() else None
     if arrivals is None or arrivals.empty:
         return None
     received = pd.to_datetime(arrivals["first_received_at"], utc=True)
@@ -322,7 +391,7 @@ def compute_indicators(
     units: Sequence[str],
     period: str,
     window: Window = "ytd",
-    arrivals: pd.DataFrame | None = None,
+    arrivals: pd.DataFrame | DenseArrivals | None = None,
     due_day: int = 10,
     tz: str = "Asia/Shanghai",
     small_denominator: int = 5,
@@ -403,7 +472,7 @@ def _prepare(
     lo: int,
     hi: int,
     years: list[str],
-    arrivals: pd.DataFrame | None,
+    arrivals: pd.DataFrame | DenseArrivals | None,
     now_ts: pd.Timestamp,
     due_day: int,
     tz: str,
@@ -500,7 +569,7 @@ def compute_series(
     periods: Sequence[str],
     window: Window = "ytd",
     indicators: Sequence[str] | None = None,
-    arrivals: pd.DataFrame | None = None,
+    arrivals: pd.DataFrame | DenseArrivals | None = None,
     due_day: int = 10,
     tz: str = "Asia/Shanghai",
     now: datetime | None = None,

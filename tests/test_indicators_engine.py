@@ -522,44 +522,67 @@ def test_empty_store_gives_na_everywhere():
 
 
 def test_dense_values_give_what_the_frame_gives():
-    """``DenseValues`` (the service's per-region arrays) in place of the frame: the same output for
-    every window, for a trend, with rows of a unit outside the list and of an unknown measure."""
-    from indicators.engine import DenseValues, compute_series
+    """``DenseValues``/``DenseArrivals`` (the service's per-region arrays) in place of the frames:
+    the same output for every window, for a trend, with rows of a unit outside the list and of an
+    unknown measure, with ``now`` before some arrivals (they are ignored) and before any (then
+    collection has not begun)."""
+    from indicators.engine import DenseArrivals, DenseValues, compute_series
 
     extra = pd.DataFrame(
         [("zz", "2024-04", "mediation_accepted", 1000.0), ("a", "2024-04", "not_a_measure", 5.0)],
         columns=["unit", "period", "measure", "value"],
     )
     values = pd.concat([store_values(), extra], ignore_index=True)
-    dense = DenseValues.from_frame(values)
-    for period, window in [
-        ("2024-04", "ytd"),
-        ("2024-03", "month"),
-        ("2024-04", "rolling12"),
-        ("2024-02", "year"),
-    ]:
+    dense, dense_arrivals = DenseValues.from_frame(values), DenseArrivals.from_frame(store_arrivals())
+    cases = [("2024-04", "ytd"), ("2024-03", "month"), ("2024-04", "rolling12"), ("2024-02", "year")]
+    for now in (NOW, pd.Timestamp("2024-03-05", tz="UTC"), pd.Timestamp("2023-01-01", tz="UTC")):
+        for period, window in cases:
+            kw = {
+                "catalogue": CAT,
+                "units": UNITS,
+                "period": period,
+                "window": window,
+                "now": now.to_pydatetime(),
+            }
+            pd.testing.assert_frame_equal(
+                compute_indicators(dense, arrivals=dense_arrivals, **kw),  # type: ignore[arg-type]
+                compute_indicators(values, arrivals=store_arrivals(), **kw),  # type: ignore[arg-type]
+            )
         kw = {
             "catalogue": CAT,
             "units": UNITS,
-            "period": period,
-            "window": window,
-            "arrivals": store_arrivals(),
+            "periods": MONTHS[1:],
+            "window": "ytd",
+            "now": now.to_pydatetime(),
         }
         pd.testing.assert_frame_equal(
-            compute_indicators(dense, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
-            compute_indicators(values, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+            compute_series(dense, arrivals=dense_arrivals, **kw),  # type: ignore[arg-type]
+            compute_series(values, arrivals=store_arrivals(), **kw),  # type: ignore[arg-type]
         )
-    kw = {
-        "catalogue": CAT,
-        "units": UNITS,
-        "periods": MONTHS[1:],
-        "window": "ytd",
-        "arrivals": store_arrivals(),
-    }
-    pd.testing.assert_frame_equal(
-        compute_series(dense, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
-        compute_series(values, **kw, now=NOW.to_pydatetime()),  # type: ignore[arg-type]
+    # by hand, at 2024-03-05 (returns of 2024-02 due 2024-03-10): b's (sent 03-11) and a's (sent
+    # 03-08, after now: ignored) have neither arrived nor fallen due, so they are left out: NA;
+    # for 2024-01 (due 02-10) a's came 02-05: on time, 1 of 1
+    mid = compute_indicators(
+        dense,
+        arrivals=dense_arrivals,
+        catalogue=CAT,
+        units=UNITS,
+        period="2024-02",
+        window="month",
+        now=pd.Timestamp("2024-03-05", tz="UTC").to_pydatetime(),
     )
+    assert math.isnan(row(mid, "timeliness_rate", "b")["value"])
+    assert math.isnan(row(mid, "timeliness_rate", "a")["value"])
+    jan = compute_indicators(
+        dense,
+        arrivals=dense_arrivals,
+        catalogue=CAT,
+        units=UNITS,
+        period="2024-01",
+        window="month",
+        now=pd.Timestamp("2024-03-05", tz="UTC").to_pydatetime(),
+    )
+    assert row(jan, "timeliness_rate", "a")["value"] == 1.0
 
 
 def test_dense_values_replaced_unit_months():

@@ -96,7 +96,7 @@ def test_views_after_uploads_come_from_the_dense_arrays_and_equal_a_full_read(en
         save(s, "pudong", "2023-01", {"trainees": 31}, t2)  # training_sessions no longer reported
         after = service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
         assert rebuilt == [1]  # refreshed twice, never rebuilt from a frame
-        dense = service._live_region(s, "shanghai").dense()
+        dense = service._live_region(s, "shanghai").dense()[0]
         live = service.region_values(session=s, region="shanghai")  # the frame, built now
         full = queries.current_values(session=s, region="shanghai")
         from_full = compute_indicators(
