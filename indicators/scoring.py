@@ -402,7 +402,7 @@ def score_units(
     ``year`` picks the targets' year (default: the year of the frame's ``period``).
     """
     frame = indicator_frame[indicator_frame["unit"] != CITY]
-    present = set(frame["indicator"])
+    present = set(frame["indicator"].unique())  # not set(column): a Python step per row
     missing = [c for c in scheme.indicators if c not in present]
     if missing:
         raise ValueError(f"indicator frame lacks scheme indicators: {', '.join(missing)}")
