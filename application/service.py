@@ -68,6 +68,8 @@ def _shared_frame(key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFra
 # added since the frames were read, only the unit-months those revisions touch are read again and
 # swapped in (every change of a current value is a new revision with a higher id: uploads and
 # restores alike). After an upload on the national store that is milliseconds, not a 3.5 M-row read.
+# The indicator views compute from the dense arrays (engine.DenseValues/DenseArrivals): a refresh
+# rewrites the changed months' arrays; the long frames are patched only when someone asks for them.
 _live: dict[tuple[str, str], _Live] = {}
 
 

@@ -401,8 +401,9 @@ def compute_indicators(
     """Every indicator for every unit of ``units`` and the city, over ``window`` ending at ``period``.
 
     ``values``: columns unit, period ('YYYY-MM', or 'YYYY' for annual measures), measure, value —
-    one row per unit, period and measure (the current revision's values). ``arrivals``: columns
-    unit, period, first_received_at (aware) for ``timeliness_rate``. ``now`` (default: the
+    one row per unit, period and measure (the current revision's values), or a ``DenseValues`` of
+    them. ``arrivals``: columns unit, period, first_received_at (aware) for ``timeliness_rate``, or
+    a ``DenseArrivals`` of them. ``now`` (default: the
     current time) decides which returns are due. Returns one row per (indicator, unit) in
     ``units`` order followed by the ``city`` row, with the columns of ``OUTPUT_COLUMNS``.
     """
