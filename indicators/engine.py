@@ -176,26 +176,39 @@ class DenseValues:
 
     def replaced(self, pairs: set[tuple[str, str]], fresh: pd.DataFrame) -> DenseValues | None:
         """A copy in which the unit-months (or unit-years) ``pairs`` hold exactly the rows of
-        ``fresh`` (rows of those pairs only; nothing where it has none); None when a unit, period
-        or measure is not on the arrays' axes (the caller builds them again from the whole frame)."""
-        if not all(u in self.units and (p in self.months or p in self.years) for u, p in pairs):
+        ``fresh`` (rows of those pairs only; nothing where it has none); a month or year not yet on
+        the arrays gets its array. None when a unit or measure is not on the arrays' axes (the
+        caller builds them again from the whole frame)."""
+        if not all(u in self.units for u, _ in pairs):
             return None
         u, k = _codes(fresh["unit"], self.units), _codes(fresh["measure"], self.measures)
         if (u < 0).any() or (k < 0).any():
             return None
+        labels = {p for _, p in pairs}
+        months, by_month = self._with(self.months, self.by_month, {p for p in labels if len(p) == 7})
+        years, by_year = self._with(self.years, self.by_year, {p for p in labels if len(p) != 7})
         period = fresh["period"].to_numpy(dtype=object)
         v = fresh["value"].to_numpy(dtype=float, na_value=np.nan)
-        by_month, by_year = list(self.by_month), list(self.by_year)
-        for label in sorted({p for _, p in pairs}):
-            slabs, axis = (by_month, self.months) if label in self.months else (by_year, self.years)
+        for label in sorted(labels):
+            slabs, axis = (by_month, months) if len(label) == 7 else (by_year, years)
             slab = slabs[axis.get_loc(label)].copy()
             slab[[self.units.get_loc(unit) for unit, p in pairs if p == label], :] = np.nan
             rows = period == label
             slab[u[rows], k[rows]] = v[rows]
             slabs[axis.get_loc(label)] = slab
-        return DenseValues(
-            self.units, self.months, self.years, self.measures, tuple(by_month), tuple(by_year)
-        )
+        return DenseValues(self.units, months, years, self.measures, tuple(by_month), tuple(by_year))
+
+    def _with(
+        self, axis: pd.Index, slabs: tuple[np.ndarray, ...], labels: set[str]
+    ) -> tuple[pd.Index, list[np.ndarray]]:
+        """``axis`` and its arrays with an empty (NaN) array for each of ``labels`` not on it."""
+        new = sorted(label for label in labels if label not in axis)
+        if not new:
+            return axis, list(slabs)
+        merged = axis.append(pd.Index(new, dtype=object)).sort_values()
+        old = dict(zip(axis, slabs, strict=True))
+        blank = np.full((len(self.units), len(self.measures)), np.nan)
+        return merged, [old[label] if label in old else blank for label in merged]
 
     def cubes(
         self,
@@ -296,18 +309,23 @@ class DenseArrivals:
         received[u[keep], p[keep]] = stamps[keep]
 
     def replaced(self, pairs: set[tuple[str, str]], fresh: pd.DataFrame) -> DenseArrivals | None:
-        """A copy in which the unit-months ``pairs`` hold exactly the arrivals of ``fresh``; None
-        when a unit or month is not on the array's axes (the caller builds it again)."""
+        """A copy in which the unit-months ``pairs`` hold exactly the arrivals of ``fresh`` (a month
+        not yet on the array gets its column); None when a unit is not on it (the caller builds it
+        again)."""
         monthly = [(u, p) for u, p in pairs if len(p) == 7]
-        if not all(u in self.units and p in self.months for u, p in monthly):
+        if not all(u in self.units for u, _ in monthly) or (_codes(fresh["unit"], self.units) < 0).any():
             return None
-        if (_codes(fresh["unit"], self.units) < 0).any():
-            return None
-        received = self.received.copy()
+        months = self.months
+        new = sorted({p for _, p in monthly if p not in months})
+        if new:
+            months = months.append(pd.Index(new, dtype=object)).sort_values()
+        received = np.full((len(self.units), len(months)), np.datetime64("NaT"), dtype="datetime64[ns]")
+        received[:, months.get_indexer(self.months)] = self.received
         for unit, period in monthly:
-            received[self.units.get_loc(unit), self.months.get_loc(period)] = np.datetime64("NaT")
-        self._scatter(received, fresh)
-        return DenseArrivals(self.units, self.months, received)
+            received[self.units.get_loc(unit), months.get_loc(period)] = np.datetime64("NaT")
+        widened = DenseArrivals(self.units, months, received)
+        widened._scatter(received, fresh)
+        return widened
 
     def matrix(self, units: Sequence[str], months: Sequence[str]) -> np.ndarray:
         """``[unit, month]`` at these labels (NaT where a label is not on its axis)."""

@@ -587,8 +587,9 @@ def test_dense_values_give_what_the_frame_gives():
 
 def test_dense_values_replaced_unit_months():
     """``replaced``: the pairs hold exactly the new rows (a measure not sent again is gone); the
-    original is untouched; a month not on the arrays gives None (the caller reads it all)."""
-    from indicators.engine import DenseValues
+    original is untouched; a new month gets its array; a new unit gives None (the caller reads it
+    all)."""
+    from indicators.engine import DenseArrivals, DenseValues
 
     dense = DenseValues.from_frame(store_values())
     fresh = pd.DataFrame(
@@ -609,4 +610,19 @@ def test_dense_values_replaced_unit_months():
     assert np.isnan(after.by_month[april][a, after.measures.get_loc("adjudication_closed")])
     assert dense.by_month[april][a, dense.measures.get_loc("adjudication_closed")] == 2.0
     assert after.by_month[0] is dense.by_month[0]  # an unchanged month's array is shared
-    assert dense.replaced({("a", "2024-05")}, fresh.assign(period="2024-05")) is None
+    # a month not yet on the arrays gets its array: the same as building them from the whole frame
+    may = fresh.assign(period="2024-05")
+    grown = dense.replaced({("a", "2024-05")}, may)
+    assert grown is not None and list(grown.months) == [*MONTHS, "2024-05"]
+    whole = DenseValues.from_frame(pd.concat([store_values(), may], ignore_index=True))
+    for d in (grown, whole):
+        frame = compute_indicators(d, catalogue=CAT, units=UNITS, period="2024-05", now=NOW.to_pydatetime())
+        # by hand, ytd 2024-05 for a: (9 + 8 + 7 + 8 + 6) / (10 + 10 + 10 + 10 + 30) = 38 / 70
+        assert float(row(frame, "mediation_success_rate", "a")["value"]) == pytest.approx(38 / 70)
+    a_may = DenseArrivals.from_frame(store_arrivals()).replaced(
+        {("a", "2024-05")}, pd.DataFrame({"unit": ["a"], "period": ["2024-05"], "first_received_at": [NOW]})
+    )
+    assert a_may is not None and a_may.received[a_may.units.get_loc("a"), -1] == np.datetime64("2024-06-01")
+    assert np.isnat(a_may.received[a_may.units.get_loc("b"), -1])  # b sent nothing for May
+    # a unit not on the arrays: None (the service builds them again from the frame)
+    assert dense.replaced({("zz", "2024-04")}, fresh.assign(unit="zz")) is None

@@ -72,9 +72,10 @@ def test_incremental_refresh_equals_a_full_read(engine, monkeypatch):
 
 
 def test_views_after_uploads_come_from_the_dense_arrays_and_equal_a_full_read(engine, monkeypatch):
-    """The indicator views compute from the region's dense arrays; two uploads refresh them (the
+    """The indicator views compute from the region's dense arrays; uploads refresh them (the
     changed months' arrays copied and rewritten) while nobody asks for the long frame, and the
-    figures and the frame built afterwards equal a full read's."""
+    figures and the frame built afterwards equal a full read's; so after an upload of a month not
+    yet on the arrays (it gets its array)."""
     from indicators.engine import DenseValues, compute_indicators
 
     t1 = datetime(2023, 2, 5, tzinfo=UTC)
@@ -95,24 +96,32 @@ def test_views_after_uploads_come_from_the_dense_arrays_and_equal_a_full_read(en
         service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
         save(s, "pudong", "2023-01", {"trainees": 31}, t2)  # training_sessions no longer reported
         after = service.indicator_table(session=s, region="shanghai", period="2023-02", window="ytd")
-        assert rebuilt == [1]  # refreshed twice, never rebuilt from a frame
+        save(s, "xuhui", "2023-03", {"trainees": 4}, t2)  # a month not yet on the arrays
+        march = service.indicator_table(session=s, region="shanghai", period="2023-03", window="ytd")
+        assert rebuilt == [1]  # refreshed three times, never rebuilt from a frame
         dense = service._live_region(s, "shanghai").dense()[0]
         live = service.region_values(session=s, region="shanghai")  # the frame, built now
         full = queries.current_values(session=s, region="shanghai")
-        from_full = compute_indicators(
-            full,
-            catalogue=service.default_catalogue(),
-            units=service.region_units("shanghai"),
-            period="2023-02",
-            window="ytd",
-            arrivals=queries.arrivals(session=s, region="shanghai"),
-            now=datetime.now(UTC),
-        )
+        from_full = {
+            period: compute_indicators(
+                full,
+                catalogue=service.default_catalogue(),
+                units=service.region_units("shanghai"),
+                period=period,
+                window="ytd",
+                arrivals=queries.arrivals(session=s, region="shanghai"),
+                now=datetime.now(UTC),
+            )
+            for period in ("2023-02", "2023-03")
+        }
     trainees = after[after["indicator"] == "trainees"].set_index("unit")["value"]
     # by hand, ytd 2023-02: jingan 12 + 5 (was 10 + 5), pudong 31 (was 30), xuhui 7
     assert trainees["jingan"] == 17.0 and trainees["pudong"] == 31.0 and trainees["xuhui"] == 7.0
     assert before[before["indicator"] == "trainees"].set_index("unit")["value"]["jingan"] == 15.0
-    pd.testing.assert_frame_equal(after, from_full)
+    pd.testing.assert_frame_equal(after, from_full["2023-02"])
+    pd.testing.assert_frame_equal(march, from_full["2023-03"])
+    # by hand, ytd 2023-03 for xuhui: 7 (February) + 4 (March)
+    assert march[march["indicator"] == "trainees"].set_index("unit")["value"]["xuhui"] == 11.0
     jan = dense.by_month[dense.months.get_loc("2023-01")]
     sessions = dense.measures.get_loc("training_sessions")
     assert jan[dense.units.get_loc("jingan"), sessions] == 1.0
