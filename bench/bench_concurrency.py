@@ -74,7 +74,7 @@ def build_store(folder: Path) -> tuple[str, str]:
     from application.accounts import add_user
     from store.db import open_engine
 
-    url = build_sample(folder)
+    url = f"sqlite:///{build_sample(folder)}"
     engine = open_engine(url)
     with Session(engine) as session:
         for i in range(LEADERS):

@@ -406,11 +406,19 @@ def serve_round(
             return next(c for c in deps if output_part in c["output"])
 
         filters = {"filter-region": REGION, "filter-window": "ytd", "filter-period": last}
+        # 总览 draws its first view with the layout; its callback answers a view asked for by the
+        # filters (components.view_gate writes it to ov-view-wanted): the request a change sends;
+        # the baseline tree still takes the filters themselves.
+        overview = {
+            **filters,
+            "mounted": True,
+            "ov-view-wanted": {"region": REGION, "window": "ytd", "period": last},
+        }
         requests = [
             ("rankings", callback("rk-graph.figure"), {**filters, '"indicator"': "composite"}),
-            ("overview", callback("ov-cards.children"), {**filters, "mounted": True}),
+            ("overview", callback("ov-cards.children"), overview),
             ("rankings", callback("rk-graph.figure"), {**filters, '"indicator"': "composite"}),
-            ("overview", callback("ov-cards.children"), {**filters, "mounted": True}),
+            ("overview", callback("ov-cards.children"), overview),
         ]
         out["first_requests"] = []
         for name, cb, values in requests:
