@@ -453,7 +453,8 @@ time.sleep(600)
     assert all(alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 60
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+    # No deadline (a busy machine must not fail this): the workers' watchdog notices the parent is
+    # gone within PARENT_CHECK_SECONDS; without it they would wait for work for ever and this
+    # wait with them (then CI's time limit names this test).
+    while any(alive(pid) for pid in workers):
         time.sleep(0.2)
-    assert not any(alive(pid) for pid in workers), "workers left behind"

@@ -350,47 +350,12 @@ def rankings_value(base: str, unit: str) -> float | None:
 
 
 def serve_with_snapshots(url: str, tmp_path: Path, snapshot_dir: Path):  # noqa: ANN201 - a context manager
-    import os
-    import subprocess
-    import sys
-    import time
-    from contextlib import contextmanager
+    """``ipdash serve --workers 2`` (test_serve's runner) keeping its snapshots in ``snapshot_dir``."""
+    from test_serve import running_server
 
-    from test_serve import free_port, get
-
-    @contextmanager
-    def running():  # noqa: ANN202
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
-        env["IPDASH_SNAPSHOT_DIR"] = str(snapshot_dir)
-        log = (tmp_path / f"serve-{port}.log").open("w+")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ipdash.cli", "serve", "--db", url, "--port", str(port), "--workers", "2"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            hang_guard = time.monotonic() + 900  # a hang guard, not a timing check
-            while True:
-                assert proc.poll() is None, Path(log.name).read_text()
-                try:
-                    if get(base + "/login")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < hang_guard, Path(log.name).read_text()
-                time.sleep(0.3)
-            yield base
-        finally:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=60)
-            log.close()
-
-    return running()
+    return running_server(
+        url, tmp_path, "--workers", "2", settings={"IPDASH_SNAPSHOT_DIR": str(snapshot_dir)}
+    )
 
 
 def test_a_server_started_after_an_upload_serves_the_fresh_figure(db_url: str, tmp_path: Path) -> None:
@@ -404,12 +369,12 @@ def test_a_server_started_after_an_upload_serves_the_fresh_figure(db_url: str, t
     try:
         with Session(engine) as s:
             save(s, "jingan", "2023-01", {"mediation_accepted": 4, "mediation_succeeded": 3}, T1)
-        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as base:
+        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as (base, _proc):
             assert rankings_value(base, "jingan") == 0.75  # 3 / 4
         assert len(list(snapshot_dir.glob("*.npz"))) == 1  # the master's warm-up wrote one
         with Session(engine) as s:  # an upload while no server runs: the snapshot is now behind
             save(s, "jingan", "2023-01", {"mediation_accepted": 4, "mediation_succeeded": 1}, T2)
-        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as base:
+        with serve_with_snapshots(db_url, tmp_path, snapshot_dir) as (base, _proc):
             assert rankings_value(base, "jingan") == 0.25  # 1 / 4: the snapshot, caught up
     finally:
         engine.dispose()

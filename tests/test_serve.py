@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -58,11 +56,13 @@ def get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[
 
 
 @contextmanager
-def running_server(db_url: str, tmp_path: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """``ipdash serve`` in its own process group, up until it answers (a readiness wait, not a timing
-    check); stopped with SIGTERM afterwards."""
+def running_server(
+    db_url: str, tmp_path: Path, *extra: str, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``ipdash serve`` in its own process group (with ``IPDASH_…`` ``settings`` only), up until it
+    answers (a readiness wait, not a timing check); stopped with SIGTERM afterwards."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPDASH_")} | (settings or {})
     log = (tmp_path / f"serve-{port}.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipdash.cli", "serve", "--db", db_url, "--port", str(port), *extra],
@@ -76,9 +76,8 @@ def running_server(db_url: str, tmp_path: Path, *extra: str) -> Iterator[tuple[s
     base = f"http://127.0.0.1:{port}"
     try:
         # Ready when it answers; a server that cannot start exits (gunicorn's master stops when a
-        # worker fails to boot), which fails here with its log. No deadline on how fast it starts:
-        # only a hang guard far beyond any start-up, so a busy machine cannot fail this wait.
-        hang_guard = time.monotonic() + 900
+        # worker fails to boot), which fails here with its log. No deadline on how fast it starts,
+        # so a busy machine cannot fail this wait (a hung server is left to CI's own time limit).
         while True:
             assert proc.poll() is None, Path(log.name).read_text()
             try:
@@ -86,8 +85,6 @@ def running_server(db_url: str, tmp_path: Path, *extra: str) -> Iterator[tuple[s
                     break
             except OSError:
                 pass
-            if time.monotonic() > hang_guard:
-                pytest.fail("ipdash serve neither answered nor exited (hung):\n" + Path(log.name).read_text())
             time.sleep(0.5)
         yield base, proc
     finally:
