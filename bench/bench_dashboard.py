@@ -406,37 +406,32 @@ def build_sample(folder: Path) -> Path:
     return db
 
 
-def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str, Path]:
-    """A store of ``units`` synthetic units (region "national") × ``months`` months, written
-    straight through the store's save_submission, one submission per month (on time).
+def write_national_catalogue(folder: Path, units: int) -> Path:
+    """A catalogue folder (``IPDASH_CATALOGUE_DIR``) holding the ``national`` region's ``units``
+    units (``n0000`` …); measures, indicators and scheme are the built-in ones."""
+    target = folder / "catalogue"
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / "units_national.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["code", "admin_code", "name_zh", "short_zh", "name_en", "kind", "parent"])
+        for i in range(units):
+            w.writerow([f"n{i:04d}", "", f"单位{i:04d}", f"{i:04d}", f"Unit {i}", "county", "national"])
+    (target / "regions.csv").write_text("region,name_zh,benchmark_zh\nnational,全国,全国平均水平\n", "utf-8")
+    return target
 
-    The units are a catalogue folder of their own (``units_national.csv`` + ``regions.csv``; the
-    measures, indicators and scheme are the built-in ones), installed in this process as
-    ``IPDASH_CATALOGUE_DIR`` would install it at a deployment; a subprocess would get
-    ``IPDASH_CATALOGUE_DIR=<folder>/catalogue`` and ``IPDASH_REGION=national``."""
-    from foundation.catalogue import install_catalogue
+
+def fill_national_store(url: str, units: int, months: int, *, progress: bool = False) -> list[str]:
+    """``units`` synthetic units × the last ``months`` months of 2021–2023 written straight through
+    the store's ``save_submission``, one on-time layout-B submission a month; the months written."""
+    from sqlmodel import Session
+
     from sample_data.generator import generate_values, month_range
     from store import repo
     from store.db import open_engine
 
-    data_dir = folder / "catalogue"
-    data_dir.mkdir()
     codes = [f"n{i:04d}" for i in range(units)]
-    with (data_dir / "units_national.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["code", "admin_code", "name_zh", "short_zh", "name_en", "kind", "parent"])
-        for i, code in enumerate(codes):
-            w.writerow([code, "", f"单位{i:04d}", f"{i:04d}", f"Unit {i}", "county", "national"])
-    (data_dir / "regions.csv").write_text(
-        "region,name_zh,benchmark_zh\nnational,全国,全国平均水平\n", "utf-8"
-    )
-    install_catalogue(data_dir, region="national")  # before the store syncs the catalogue's units
-
     span = month_range("2021-01", "2023-12")[-months:]
-    url = f"sqlite:///{folder / 'national.db'}"
     engine = open_engine(url)
-    from sqlmodel import Session
-
     start = time.time()
     values = generate_values(codes, span, seed=7)
     for period, frame in values.groupby("period", sort=True):
@@ -460,8 +455,25 @@ def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str
                 submitted_at=when,
             )
             session.commit()
+        if progress:
+            print(f"    {period}: {len(records)} units ({time.time() - start:.0f} s)", flush=True)
     engine.dispose()
     print(f"  national store: {units} units × {len(span)} months in {time.time() - start:.0f} s", flush=True)
+    return span
+
+
+def build_national(folder: Path, units: int, months: int) -> tuple[str, str, str, Path]:
+    """A SQLite store of ``units`` synthetic units (region "national") × ``months`` months.
+
+    The units are a catalogue folder of their own (``units_national.csv`` + ``regions.csv``),
+    installed in this process as ``IPDASH_CATALOGUE_DIR`` would install it at a deployment; a
+    subprocess would get ``IPDASH_CATALOGUE_DIR=<folder>/catalogue`` and ``IPDASH_REGION=national``."""
+    from foundation.catalogue import install_catalogue
+
+    data_dir = write_national_catalogue(folder, units)
+    install_catalogue(data_dir, region="national")  # before the store syncs the catalogue's units
+    url = f"sqlite:///{folder / 'national.db'}"
+    span = fill_national_store(url, units, months)
     return url, span[-1], span[-4], data_dir
 
 

@@ -32,8 +32,6 @@ refresh after an upload under 0.5 s, memory per worker stated.
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import http.cookiejar
 import json
 import os
@@ -50,7 +48,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,20 +60,6 @@ TREND_INDICATORS = ("abnormal_withdrawal_rate", "timeliness_rate", "case_complet
 
 
 # --- the national catalogue ----------------------------------------------------------------------
-
-
-def write_national_catalogue(folder: Path, units: int) -> Path:
-    """A catalogue folder (``IPDASH_CATALOGUE_DIR``) holding the ``national`` region's ``units``
-    units; measures, indicators and scheme are the built-in ones."""
-    target = folder / "catalogue"
-    target.mkdir(parents=True, exist_ok=True)
-    with (target / "units_national.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["code", "admin_code", "name_zh", "short_zh", "name_en", "kind", "parent"])
-        for i in range(units):
-            w.writerow([f"n{i:04d}", "", f"单位{i:04d}", f"{i:04d}", f"Unit {i}", "county", "national"])
-    (target / "regions.csv").write_text("region,name_zh,benchmark_zh\nnational,全国,全国平均水平\n", "utf-8")
-    return target
 
 
 def use_catalogue(folder: Path) -> None:
@@ -118,41 +101,11 @@ def create_database(url: str, *, drop: bool) -> None:
 
 def build_store(url: str, units: int, months: int) -> None:
     """The national store through ``repo.save_submission``: one on-time layout-B submission a month."""
-    from sqlmodel import Session
+    # Imported here, in the measuring process only: bench_dashboard puts this tree first on
+    # sys.path, which an --inner process of the baseline tree must not get.
+    from bench_dashboard import fill_national_store
 
-    from sample_data.generator import generate_values, month_range
-    from store import repo
-    from store.db import open_engine
-
-    codes = [f"n{i:04d}" for i in range(units)]
-    span = month_range("2021-01", "2023-12")[-months:]
-    engine = open_engine(url)
-    start = time.time()
-    values = generate_values(codes, span, seed=7)
-    for period, frame in values.groupby("period", sort=True):
-        wide = frame.pivot(index="unit", columns="measure", values="value")
-        records = [
-            repo.RecordToSave(unit, str(period), {m: float(v) for m, v in row.items() if v == v})
-            for unit, row in wide.iterrows()
-        ]
-        when = datetime(int(str(period)[:4]), 12, 31, tzinfo=UTC)
-        if len(str(period)) == 7:
-            y, m = map(int, str(period).split("-"))
-            when = datetime(y + (m == 12), 1 if m == 12 else m + 1, 5, tzinfo=UTC)
-        with Session(engine) as session:
-            repo.save_submission(
-                session=session,
-                records=records,
-                file_name=f"bench_{period}.xlsx",
-                sha256=hashlib.sha256(str(period).encode()).hexdigest(),
-                layout="B",
-                submitted_by="bench",
-                submitted_at=when,
-            )
-            session.commit()
-        print(f"    {period}: {len(records)} units ({time.time() - start:.0f} s)", flush=True)
-    engine.dispose()
-    print(f"  national store: {units} units × {len(span)} months in {time.time() - start:.0f} s", flush=True)
+    fill_national_store(url, units, months, progress=True)
 
 
 def leader_password(url: str) -> str:
@@ -511,6 +464,8 @@ def main() -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
+    from bench_dashboard import write_national_catalogue  # the measuring process only (see build_store)
+
     folder = Path(tempfile.mkdtemp(prefix="ipdash-bench-national-"))
     try:
         use_catalogue(write_national_catalogue(folder, args.units))

@@ -402,6 +402,23 @@ def _change(current: np.ndarray, previous: np.ndarray, relative: np.ndarray) -> 
     return np.where(relative, rel, current - previous)
 
 
+def _checked_arguments(
+    units: Sequence[str], indicators: Sequence[str] | None, catalogue: Catalogue
+) -> tuple[list[str], list[Indicator]]:
+    """``units`` as a list and the ``Indicator`` of each code asked for (default: all), or
+    ValueError for the pooled row among the units, a repeated unit or an unknown indicator."""
+    units = list(units)
+    if CITY in units:
+        raise ValueError(f"{CITY!r} is the pooled row, not a unit code")
+    if len(set(units)) != len(units):
+        raise ValueError("units must be unique")
+    codes = list(indicators) if indicators is not None else list(catalogue.indicators)
+    unknown = [c for c in codes if c not in catalogue.indicators]
+    if unknown:
+        raise ValueError(f"unknown indicators: {', '.join(unknown)}")
+    return units, [catalogue.indicators[c] for c in codes]
+
+
 def compute_indicators(
     values: pd.DataFrame | DenseValues,
     *,
@@ -425,16 +442,7 @@ def compute_indicators(
     current time) decides which returns are due. Returns one row per (indicator, unit) in
     ``units`` order followed by the ``city`` row, with the columns of ``OUTPUT_COLUMNS``.
     """
-    units = list(units)
-    if CITY in units:
-        raise ValueError(f"{CITY!r} is the pooled row, not a unit code")
-    if len(set(units)) != len(units):
-        raise ValueError("units must be unique")
-    codes = list(indicators) if indicators is not None else list(catalogue.indicators)
-    unknown = [c for c in codes if c not in catalogue.indicators]
-    if unknown:
-        raise ValueError(f"unknown indicators: {', '.join(unknown)}")
-    inds = [catalogue.indicators[c] for c in codes]
+    units, inds = _checked_arguments(units, indicators, catalogue)
     now_ts = pd.Timestamp(now if now is not None else datetime.now(UTC))
     if now_ts.tzinfo is None:
         now_ts = now_ts.tz_localize("UTC")  # a naive "now" is read as UTC
@@ -599,16 +607,7 @@ def compute_series(
     the ``value``, ``coverage`` and ``incomplete`` that ``compute_indicators`` gives for that
     period (the same cube, window slices and pooling), but the values are scattered into the cube
     and the arrivals read once for all periods instead of once per period."""
-    units = list(units)
-    if CITY in units:
-        raise ValueError(f"{CITY!r} is the pooled row, not a unit code")
-    if len(set(units)) != len(units):
-        raise ValueError("units must be unique")
-    codes = list(indicators) if indicators is not None else list(catalogue.indicators)
-    unknown = [c for c in codes if c not in catalogue.indicators]
-    if unknown:
-        raise ValueError(f"unknown indicators: {', '.join(unknown)}")
-    inds = [catalogue.indicators[c] for c in codes]
+    units, inds = _checked_arguments(units, indicators, catalogue)
     periods = list(periods)
     columns = ["unit", "indicator", "period", "value", "coverage", "incomplete"]
     if not periods:
@@ -650,7 +649,9 @@ def compute_series(
     return pd.DataFrame(
         {
             "unit": np.tile(np.array([*units, CITY], dtype=object), len(inds) * len(parts)),
-            "indicator": np.tile(np.repeat(np.array(codes, dtype=object), n_units + 1), len(parts)),
+            "indicator": np.tile(
+                np.repeat(np.array([ind.code for ind in inds], dtype=object), n_units + 1), len(parts)
+            ),
             "period": np.repeat(np.array([p for p, _, _ in parts], dtype=object), n),
             "value": np.concatenate([v for _, v, _ in parts]),
             "coverage": coverage,

@@ -11,7 +11,6 @@ into the reader to see how it is reported.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import shutil
@@ -22,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from conftest import PG_ADMIN_URL, _pg_unreachable
 from factories import make_return, value_row
@@ -55,29 +53,16 @@ EXPECTED_STATUS = [
 
 
 def _task_ledger(path: Path) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "任务台账"
-    ws.append(
-        [
-            "任务编号",
-            "任务内容",
-            "牵头单位",
-            "责任单位",
-            "完成时限",
-            "进展状态",
-            "完成日期",
-            "进展情况",
-            "更新日期",
-        ]
-    )
-    ws.append(["003-02", "深化数据知识产权工作试点", "上海市知识产权局",
-               "市经济信息化委、市贸促会、浦东新区政府、国家知识产权局战略规划司", "2024年12月底",
-               "推进中", None, "登记规则草案已起草", "2025-06-01"])  # fmt: skip
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    path.write_bytes(buffer.getvalue())
+    from test_etl_task_ledger import ledger
+
+    path.write_bytes(
+        ledger(
+            [["003-02", "深化数据知识产权工作试点", "上海市知识产权局",
+              "市经济信息化委、市贸促会、浦东新区政府、国家知识产权局战略规划司", "2024年12月底",
+              "推进中", None, "登记规则草案已起草", "2025-06-01"]],
+            title_rows=0,
+        )
+    )  # fmt: skip
     return path
 
 

@@ -20,28 +20,16 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 from test_indicators_engine import CAT, NOW, UNITS, store_arrivals, store_values
+from test_service_live import save
 
 from application import service
 from application.snapshots import DirectorySnapshots, Snapshot, decode, encode, snapshot_key
 from foundation.catalogue import CITY
 from indicators.engine import compute_indicators, compute_series
-from store import queries, repo
+from store import queries
 
 T1 = datetime(2023, 2, 5, tzinfo=UTC)
 T2 = datetime(2023, 3, 20, tzinfo=UTC)
-
-
-def save(session: Session, unit: str, period: str, values: dict[str, float], at: datetime) -> None:
-    repo.save_submission(
-        session=session,
-        records=[repo.RecordToSave(unit, period, values)],
-        file_name=f"{unit}_{period}.xlsx",
-        sha256=repo.content_sha(values),
-        layout="A",
-        submitted_by="t",
-        submitted_at=at,
-    )
-    session.commit()
 
 
 def plain(frame: pd.DataFrame) -> list[tuple]:
